@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin, messages
+
+from jobs import services
+from jobs.models import JobRun, JobStatus
+from jobs.registry import JobError
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.http import HttpRequest
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin[JobRun]):
+    """Read-only: job rows change only through the job system's state transitions."""
+
+    list_display = [
+        "id",
+        "job_type",
+        "window",
+        "status",
+        "trigger",
+        "priority",
+        "attempt",
+        "queued_at",
+        "started_at",
+        "finished_at",
+        "error",
+    ]
+    list_filter = ["status", "job_type", "trigger", "direct", "priority"]
+    search_fields = ["id", "job_type", "window", "error"]
+    date_hierarchy = "queued_at"
+    show_full_result_count = False
+    actions = ["cancel_selected"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Cancel selected jobs", permissions=["view"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[JobRun]) -> None:
+        done = 0
+        for job_id in queryset.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).values_list(
+            "id", flat=True
+        ):
+            try:
+                services.cancel_job(job_id)
+            except JobError:
+                continue
+            done += 1
+        self.message_user(request, f"Cancelled or asked to stop {done} job(s).", messages.INFO)

@@ -1,0 +1,167 @@
+"""``manage.py jobs``: look at and steer the job system from a terminal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from jobs import registry, selectors, services
+from jobs.cli import EXIT_USAGE, enqueue_or_exit
+from jobs.models import JobRun, JobStatus, Trigger
+
+if TYPE_CHECKING:
+    from argparse import ArgumentParser
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}s"
+
+
+def _parse_params(pairs: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CommandError(f"--param takes key=value, not {pair!r}", returncode=EXIT_USAGE)
+        params[key.strip().replace("-", "_")] = value
+    return params
+
+
+class Command(BaseCommand):
+    help = "List, inspect, enqueue and cancel jobs; show queue metrics."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        list_parser = sub.add_parser("list", help="Recent jobs, newest first.")
+        list_parser.add_argument("--limit", type=int, default=20)
+        list_parser.add_argument("--status", choices=JobStatus.values)
+        list_parser.add_argument("--type", dest="job_type")
+        show = sub.add_parser("show", help="One job in full.")
+        show.add_argument("job_id", type=int)
+        cancel = sub.add_parser("cancel", help="Cancel a queued or running job.")
+        cancel.add_argument("job_id", type=int)
+        sub.add_parser("cancel-running", help="Ask every running job to stop.")
+        enqueue = sub.add_parser("enqueue", help="Queue a job for the cluster; prints its id.")
+        enqueue.add_argument("job_type")
+        enqueue.add_argument(
+            "--param", action="append", default=[], metavar="KEY=VALUE", help="repeatable"
+        )
+        enqueue.add_argument("--scheduled", action="store_true", help="trigger 'schedule'")
+        enqueue.add_argument("--priority", type=int, default=None)
+        stats = sub.add_parser("stats", help="Runs, failures, average and p95 duration.")
+        stats.add_argument("--days", type=int, default=30, help="window (0: all history)")
+        sub.add_parser("types", help="The registered job types and their parameters.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"].replace("-", "_")
+        getattr(self, f"do_{action}")(options)
+
+    def do_list(self, options: dict[str, Any]) -> None:
+        jobs = JobRun.objects.all()
+        if options["status"]:
+            jobs = jobs.filter(status=options["status"])
+        if options["job_type"]:
+            jobs = jobs.filter(job_type=options["job_type"])
+        rows = list(jobs.order_by("-id")[: max(1, options["limit"])])
+        self.stdout.write(
+            f"{'ID':>7}  {'TYPE':<18} {'WINDOW':<12} {'STATUS':<10} "
+            f"{'TRIGGER':<8} {'QUEUED':<20} {'DURATION':>9}  ERROR"
+        )
+        for job in rows:
+            queued = timezone.localtime(job.queued_at).strftime("%Y-%m-%d %H:%M:%S")
+            self.stdout.write(
+                f"{job.pk:>7}  {job.job_type:<18} {job.window:<12} {job.status:<10} "
+                f"{job.trigger:<8} {queued:<20} {_seconds(job.duration_seconds):>9}  "
+                f"{job.error[:60]}"
+            )
+
+    def _get(self, job_id: int) -> JobRun:
+        job = JobRun.objects.filter(pk=job_id).first()
+        if job is None:
+            raise CommandError(str(services.JobNotFound(job_id)), returncode=EXIT_USAGE)
+        return job
+
+    def do_show(self, options: dict[str, Any]) -> None:
+        job = self._get(options["job_id"])
+        progress = selectors.progress_of(job)
+        fields = [
+            ("id", job.pk),
+            ("type", job.job_type),
+            ("window", job.window),
+            ("status", job.status),
+            ("trigger", job.trigger + (" (direct)" if job.direct else "")),
+            ("priority", job.get_priority_display()),
+            ("params", job.params),
+            ("attempt", f"{job.attempt} of {job.max_attempts}"),
+            ("queued", job.queued_at),
+            ("started", job.started_at),
+            ("finished", job.finished_at),
+            ("duration", _seconds(job.duration_seconds)),
+            ("worker", job.worker or "-"),
+            ("progress", f"{progress.current}/{progress.total or '?'} {progress.message}"),
+            ("sources", progress.source_counts or "-"),
+            ("eta", _seconds(progress.eta_seconds)),
+            ("result", job.result),
+            ("error", job.error or "-"),
+            ("cancel requested", job.cancel_requested_at or "-"),
+        ]
+        for label, value in fields:
+            self.stdout.write(f"{label + ':':<18}{value}")
+
+    def do_cancel(self, options: dict[str, Any]) -> None:
+        try:
+            job = services.cancel_job(options["job_id"])
+        except registry.JobError as exc:
+            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
+        if job.status == JobStatus.CANCELLED:
+            self.stdout.write(f"Job {job.pk} cancelled.")
+        else:
+            self.stdout.write(f"Job {job.pk} asked to stop; it ends at its next checkpoint.")
+
+    def do_cancel_running(self, options: dict[str, Any]) -> None:
+        count = services.cancel_running()
+        self.stdout.write(f"Asked {count} running job(s) to stop.")
+
+    def do_enqueue(self, options: dict[str, Any]) -> None:
+        params = _parse_params(options["param"])
+        trigger = Trigger.SCHEDULE if options["scheduled"] else Trigger.CLI
+        if options["priority"] is not None:
+            try:
+                job = services.enqueue(
+                    options["job_type"], params, trigger=trigger, priority=options["priority"]
+                )
+            except registry.JobError as exc:
+                raise CommandError(str(exc), returncode=EXIT_USAGE) from None
+        else:
+            job = enqueue_or_exit(options["job_type"], params, trigger=trigger)
+        if job.deduplicated:
+            self.stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
+        self.stdout.write(str(job.pk))
+
+    def do_stats(self, options: dict[str, Any]) -> None:
+        since = timezone.now() - timedelta(days=options["days"]) if options["days"] else None
+        queue = selectors.queue_stats()
+        self.stdout.write(
+            f"queue: {queue['pending']} pending, {queue['active']} active, "
+            f"concurrency {queue['concurrency']}"
+        )
+        self.stdout.write(
+            f"{'TYPE':<18} {'WINDOW':<12} {'RUNS':>6} {'FAILED':>7} {'CANCELLED':>9} "
+            f"{'AVG':>9} {'P95':>9}"
+        )
+        for m in selectors.job_metrics(since=since):
+            self.stdout.write(
+                f"{m.job_type:<18} {m.window:<12} {m.runs:>6} {m.failures:>7} "
+                f"{m.cancelled:>9} {_seconds(m.avg_seconds):>9} {_seconds(m.p95_seconds):>9}"
+            )
+
+    def do_types(self, options: dict[str, Any]) -> None:
+        for spec in registry.all_types():
+            params = ", ".join(
+                f"{name}={f.initial}" if f.initial is not None else name
+                for name, f in spec.params.base_fields.items()
+            )
+            self.stdout.write(f"{spec.name:<20} {spec.label} ({params or 'no parameters'})")

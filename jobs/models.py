@@ -1,0 +1,125 @@
+"""The job record: one ``job_runs`` row per run of a job, whatever route started it."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCESS = "success", "Success"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+FINISHED_STATUSES = (JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+class Trigger(models.TextChoices):
+    WEB = "web", "Web"
+    CLI = "cli", "CLI"
+    SCHEDULE = "schedule", "Schedule"
+
+
+class Priority(models.IntegerChoices):
+    """Lower runs first (as in Oban): a person waits least, background refreshes most."""
+
+    URGENT = 0, "Urgent"
+    MANUAL = 1, "Manual"
+    SCHEDULED = 2, "Scheduled"
+    BACKGROUND = 3, "Background"
+
+
+class JobRun(models.Model):
+    """One run of a job.
+
+    State machine (every transition is one conditional UPDATE in ``jobs.services``)::
+
+        queued ──claim──▶ running ──▶ success | failed | cancelled
+        queued ──cancel─▶ cancelled
+        running ─retry──▶ queued            (run_after in the future)
+
+    Direct runs (CLI, cron) are inserted as ``running`` with ``direct=True``: they never
+    pass through the queue and do not take a worker slot.
+    """
+
+    job_type = models.CharField(max_length=64)
+    # The seed's column: the playlist window for playlist jobs, else the job type.
+    window = models.CharField(max_length=64)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    direct = models.BooleanField(
+        default=False, help_text="Run in the starting process (CLI, cron), not by the cluster."
+    )
+    priority = models.SmallIntegerField(choices=Priority.choices, default=Priority.MANUAL)
+    attempt = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=1)
+    run_after = models.DateTimeField()
+    queued_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    progress_current = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    progress_message = models.CharField(max_length=500, blank=True)
+    source_counts = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=255, blank=True)
+    # NULL (not "") for "no key": NULLs never collide in the partial unique index below.
+    dedupe_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+
+    class Meta:
+        db_table = "job_runs"
+        ordering = ["-id"]
+        indexes = [
+            # The claim: WHERE status='queued' AND run_after<=now ORDER BY priority, queued_at, id
+            models.Index(
+                fields=["priority", "queued_at", "id"],
+                condition=Q(status="queued"),
+                name="job_runs_claim",
+            ),
+            # Active jobs for the dashboard, rescue and queue stats.
+            models.Index(
+                fields=["status", "direct"],
+                condition=Q(status__in=["queued", "running"]),
+                name="job_runs_active",
+            ),
+            # History filters, newest first.
+            models.Index(fields=["job_type", "-id"], name="job_runs_type"),
+            models.Index(fields=["status", "-id"], name="job_runs_status"),
+            models.Index(fields=["trigger", "-id"], name="job_runs_trigger"),
+            models.Index(fields=["queued_at"], name="job_runs_queued_at"),
+            models.Index(fields=["finished_at"], name="job_runs_finished_at"),
+        ]
+        constraints = [
+            # At most one active job per dedupe key: the database settles concurrent enqueues.
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=Q(status__in=["queued", "running"]),
+                name="job_runs_one_active_per_dedupe_key",
+            ),
+        ]
+
+    # Set by ``enqueue`` when it returned an already active job instead of a new one.
+    deduplicated: bool = False
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.job_type} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

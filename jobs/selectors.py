@@ -1,0 +1,150 @@
+"""Reads of the job system: queue stats, live progress, metrics."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from django.conf import settings
+from django.db.models import Count, Q
+
+from jobs import live
+from jobs.models import JobRun, JobStatus
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+
+class QueueStats(TypedDict):
+    pending: int
+    size: int
+    active: int
+    concurrency: int
+
+
+def queue_stats() -> QueueStats:
+    """The seed's shape: jobs waiting, waiting + running, running, worker slots.
+
+    Only queued work counts: direct runs (CLI, cron) take no worker slot.
+    """
+    counts = JobRun.objects.filter(
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING], direct=False
+    ).aggregate(
+        pending=Count("id", filter=Q(status=JobStatus.QUEUED)),
+        active=Count("id", filter=Q(status=JobStatus.RUNNING)),
+    )
+    pending, active = counts["pending"], counts["active"]
+    return {
+        "pending": pending,
+        "size": pending + active,
+        "active": active,
+        "concurrency": settings.PLAYLISTER_JOB_WORKERS,
+    }
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    """What a person watching a job sees; live store first, the row otherwise."""
+
+    status: str
+    current: int
+    total: int | None
+    message: str
+    eta_seconds: float | None
+    source_counts: dict[str, int]
+    live: bool
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return min(100, round(100 * self.current / self.total))
+
+    def as_json(self) -> dict[str, Any]:
+        """The seed's progress event: current, total, message, eta (ms), sourceCounts."""
+        return {
+            "status": self.status,
+            "current": self.current,
+            "total": self.total,
+            "message": self.message,
+            "eta": None if self.eta_seconds is None else round(self.eta_seconds * 1000),
+            "sourceCounts": self.source_counts,
+        }
+
+
+def progress_of(job: JobRun, live_state: live.LiveProgress | None = None) -> ProgressView:
+    if live_state is None and job.status == JobStatus.RUNNING:
+        live_state = live.read_progress(job.pk)
+    if live_state is not None and job.status == JobStatus.RUNNING:
+        return ProgressView(
+            status=job.status,
+            current=live_state.current,
+            total=live_state.total,
+            message=live_state.message,
+            eta_seconds=live_state.eta_seconds,
+            source_counts=live_state.source_counts,
+            live=True,
+        )
+    return ProgressView(
+        status=job.status,
+        current=job.progress_current,
+        total=job.progress_total,
+        message=job.progress_message,
+        eta_seconds=None,
+        source_counts=dict(job.source_counts or {}),
+        live=False,
+    )
+
+
+def progress_of_many(jobs: list[JobRun]) -> dict[int, ProgressView]:
+    """Progress of several jobs with one live-store round trip."""
+    running = [job.pk for job in jobs if job.status == JobStatus.RUNNING]
+    states = live.read_progress_many(running)
+    return {job.pk: progress_of(job, states.get(job.pk)) for job in jobs}
+
+
+@dataclass
+class TypeMetrics:
+    job_type: str
+    window: str
+    runs: int = 0
+    failures: int = 0
+    cancelled: int = 0
+    durations: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def avg_seconds(self) -> float | None:
+        return sum(self.durations) / len(self.durations) if self.durations else None
+
+    @property
+    def p95_seconds(self) -> float | None:
+        if not self.durations:
+            return None
+        ordered = sorted(self.durations)
+        # Nearest-rank percentile: the smallest value with at least 95 % at or below it.
+        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def job_metrics(*, since: datetime | None = None) -> list[TypeMetrics]:
+    """The seed's "queue performance metrics": per job type and window, over finished runs."""
+    rows = JobRun.objects.filter(
+        status__in=[JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.CANCELLED]
+    )
+    if since is not None:
+        rows = rows.filter(finished_at__gte=since)
+    groups: dict[tuple[str, str], TypeMetrics] = defaultdict(lambda: TypeMetrics("", ""))
+    for job_type, window, status, started, finished in rows.values_list(
+        "job_type", "window", "status", "started_at", "finished_at"
+    ).iterator(chunk_size=5000):
+        metrics = groups[(job_type, window)]
+        metrics.job_type, metrics.window = job_type, window
+        metrics.runs += 1
+        if status == JobStatus.FAILED:
+            metrics.failures += 1
+        elif status == JobStatus.CANCELLED:
+            metrics.cancelled += 1
+        if started is not None and finished is not None:
+            metrics.durations.append((finished - started).total_seconds())
+    return sorted(groups.values(), key=lambda m: (m.job_type, m.window))

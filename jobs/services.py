@@ -1,0 +1,260 @@
+"""Services that change jobs. Every state change is one conditional UPDATE.
+
+enqueue ─▶ queued ─claim_next─▶ running ─finish─▶ success | failed | cancelled
+           queued ─cancel_job─▶ cancelled
+start_direct ─▶ running (CLI / cron: no queue, no worker slot)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from jobs import live, registry, tickets
+from jobs.models import JobRun, JobStatus, Priority, Trigger
+from jobs.registry import JobError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+logger = logging.getLogger(__name__)
+
+_DEFAULT_PRIORITY = {
+    Trigger.WEB: Priority.MANUAL,
+    Trigger.CLI: Priority.MANUAL,
+    Trigger.SCHEDULE: Priority.SCHEDULED,
+}
+
+
+class JobNotFound(JobError):
+    def __init__(self, job_id: int) -> None:
+        super().__init__(f"no job with id {job_id}")
+        self.job_id = job_id
+
+
+class JobAlreadyFinished(JobError):
+    def __init__(self, job: JobRun) -> None:
+        super().__init__(f"job {job.pk} has already finished ({job.status})")
+        self.job = job
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _priority_for(spec: registry.JobType, trigger: Trigger, priority: int | None) -> int:
+    if priority is not None:
+        if priority not in Priority.values:
+            raise JobError(f"priority must be one of {sorted(Priority.values)}, not {priority}")
+        return priority
+    default = _DEFAULT_PRIORITY[trigger]
+    # A job type may ask to wait behind others (a background refresh), never to jump ahead.
+    if spec.priority is not None:
+        return max(default, spec.priority)
+    return default
+
+
+def _new_run(
+    spec: registry.JobType,
+    params: dict[str, Any],
+    *,
+    trigger: Trigger,
+    priority: int,
+    now: datetime,
+    run_after: datetime | None = None,
+) -> JobRun:
+    return JobRun(
+        job_type=spec.name,
+        window=spec.window_for(params),
+        params=params,
+        trigger=trigger,
+        priority=priority,
+        max_attempts=spec.max_attempts,
+        run_after=run_after or now,
+        queued_at=now,
+        dedupe_key=spec.dedupe_key_for(params),
+    )
+
+
+def _insert(job: JobRun) -> JobRun:
+    """Insert ``job``; if its dedupe key is taken by an active job, return that job instead."""
+    try:
+        with transaction.atomic():
+            job.save()
+    except IntegrityError:
+        if job.dedupe_key is None:
+            raise
+        existing = JobRun.objects.filter(
+            dedupe_key=job.dedupe_key, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+        ).first()
+        if existing is None:  # it finished in between: try once more
+            with transaction.atomic():
+                job.save()
+            return job
+        existing.deduplicated = True
+        return existing
+    return job
+
+
+def enqueue(
+    job_type: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    trigger: Trigger = Trigger.WEB,
+    priority: int | None = None,
+    run_after: datetime | None = None,
+) -> JobRun:
+    """Validate and queue a job; a worker runs it. Returns at once.
+
+    Raises ``UnknownJobType`` or ``JobParamsError`` (nothing recorded). When the type allows
+    one active job per dedupe key and one is queued or running, returns that job with
+    ``deduplicated=True``. The ticket is pushed when the surrounding transaction commits.
+    """
+    spec = registry.get(job_type)
+    cleaned = spec.validate(params)
+    now = timezone.now()
+    job = _insert(
+        _new_run(
+            spec,
+            cleaned,
+            trigger=trigger,
+            priority=_priority_for(spec, trigger, priority),
+            now=now,
+            run_after=run_after,
+        )
+    )
+    if not job.deduplicated:
+        transaction.on_commit(tickets.push)
+    return job
+
+
+def start_direct(
+    job_type: str, params: Mapping[str, Any] | None = None, *, trigger: Trigger = Trigger.CLI
+) -> JobRun:
+    """Record a run that the calling process performs itself (CLI, cron): inserted running."""
+    spec = registry.get(job_type)
+    cleaned = spec.validate(params)
+    now = timezone.now()
+    job = _new_run(
+        spec, cleaned, trigger=trigger, priority=_priority_for(spec, trigger, None), now=now
+    )
+    job.direct = True
+    job.status = JobStatus.RUNNING
+    job.attempt = 1
+    job.started_at = now
+    job.heartbeat_at = now
+    job.worker = worker_name()
+    return _insert(job)
+
+
+def claim_next(*, worker: str | None = None, now: datetime | None = None) -> JobRun | None:
+    """Atomically take the best runnable queued job (priority, then FIFO) and mark it running.
+
+    PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` so concurrent claimers take different
+    rows without waiting. SQLite: the transaction starts IMMEDIATE (settings), which
+    serialises claimers; the conditional UPDATE is the guard either way.
+    """
+    now = now or timezone.now()
+    worker = worker or worker_name()
+    for _ in range(5):
+        with transaction.atomic():
+            candidates = JobRun.objects.filter(
+                status=JobStatus.QUEUED, direct=False, run_after__lte=now
+            ).order_by("priority", "queued_at", "id")
+            if connection.features.has_select_for_update_skip_locked:
+                candidates = candidates.select_for_update(skip_locked=True)
+            job_id = candidates.values_list("id", flat=True).first()
+            if job_id is None:
+                return None
+            claimed = JobRun.objects.filter(id=job_id, status=JobStatus.QUEUED).update(
+                status=JobStatus.RUNNING,
+                started_at=now,
+                heartbeat_at=now,
+                worker=worker,
+                attempt=F("attempt") + 1,
+                error="",
+            )
+        if claimed == 1:
+            return JobRun.objects.get(id=job_id)
+    return None
+
+
+def finish(
+    job_id: int,
+    status: JobStatus,
+    *,
+    result: Any = None,
+    error: str = "",
+    progress: dict[str, Any] | None = None,
+) -> bool:
+    """Record the end of a running job; False if it was no longer running (e.g. rescued)."""
+    fields: dict[str, Any] = {
+        "status": status,
+        "finished_at": timezone.now(),
+        "heartbeat_at": timezone.now(),
+        "result": result,
+        "error": error,
+    }
+    fields.update(progress or {})
+    updated = JobRun.objects.filter(id=job_id, status=JobStatus.RUNNING).update(**fields)
+    if updated != 1:
+        logger.warning("job %s was no longer running when it ended %s", job_id, status)
+    return updated == 1
+
+
+def cancel_job(job_id: int) -> JobRun:
+    """Cancel a job: a queued one at once, a running one at its next checkpoint.
+
+    Raises ``JobNotFound`` or ``JobAlreadyFinished``. Returns the job as it is now.
+    """
+    now = timezone.now()
+    if (
+        JobRun.objects.filter(id=job_id, status=JobStatus.QUEUED).update(
+            status=JobStatus.CANCELLED,
+            cancel_requested_at=now,
+            finished_at=now,
+            error="Cancelled before it started",
+        )
+        == 1
+    ):
+        return JobRun.objects.get(id=job_id)
+    # Not queued (any more): if it is running, ask it to stop; a claim may have happened
+    # between the two UPDATEs, which is why this order is safe.
+    if (
+        JobRun.objects.filter(
+            id=job_id, status=JobStatus.RUNNING, cancel_requested_at__isnull=True
+        ).update(cancel_requested_at=now)
+        == 1
+    ):
+        live.request_cancel(job_id)
+        return JobRun.objects.get(id=job_id)
+    job = JobRun.objects.filter(id=job_id).first()
+    if job is None:
+        raise JobNotFound(job_id)
+    if job.status == JobStatus.RUNNING:  # a cancel was already requested: say so again
+        live.request_cancel(job_id)
+        return job
+    raise JobAlreadyFinished(job)
+
+
+def cancel_running() -> int:
+    """Ask every running job to stop (the seed's "cancel all running"); returns how many."""
+    now = timezone.now()
+    ids = list(
+        JobRun.objects.filter(
+            status=JobStatus.RUNNING, cancel_requested_at__isnull=True
+        ).values_list("id", flat=True)
+    )
+    updated = JobRun.objects.filter(
+        id__in=ids, status=JobStatus.RUNNING, cancel_requested_at__isnull=True
+    ).update(cancel_requested_at=now)
+    for job_id in ids:
+        live.request_cancel(job_id)
+    return updated

@@ -1,0 +1,181 @@
+"""The tracker a job reports through when it has a ``job_runs`` row (worker and CLI routes).
+
+The service's threads only touch memory (``ProgressState``): no I/O on the hot path. One
+reporter thread per job does all the talking:
+
+* publishes live progress to the live store at most every ``live_interval`` (~250 ms),
+  and only when something changed;
+* writes the row when a phase starts, each time another 10 % is done, and at least every
+  ``heartbeat_interval`` (30 s) — that write is also the job's heartbeat; the final write
+  belongs to the runner, which records the end state with the last progress;
+* watches for a cancel request: the live-store flag every tick, the row every second (the
+  flag may be lost with a cache, the row may not), and trips the job's token.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+
+from jobs import live
+from jobs.models import JobRun, JobStatus
+from jobs.progress import ProgressState, Snapshot
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from jobs.cancel import CancelEvent
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_MAX = 500
+
+
+class JobTracker(ProgressState):
+    """``Progress`` for the job ``job_id``; use as a context manager around the run."""
+
+    def __init__(
+        self,
+        job_id: int,
+        *,
+        token: CancelEvent,
+        live_interval: float = 0.25,
+        heartbeat_interval: float | None = None,
+        cancel_poll_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(clock=clock)
+        self.job_id = job_id
+        self.token = token
+        self.live_interval = live_interval
+        self.heartbeat_interval = (
+            heartbeat_interval
+            if heartbeat_interval is not None
+            else float(settings.PLAYLISTER_JOB_HEARTBEAT)
+        )
+        self.cancel_poll_interval = cancel_poll_interval
+        self.row_writes = 0
+        self._clock = clock
+        self._phase = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._published_version = -1
+        self._last_publish = float("-inf")
+        self._row_phase = 0
+        self._row_current = 0
+        self._last_row_write = clock()
+        self._last_cancel_poll = float("-inf")
+
+    # -- Progress: count phases so the reporter knows when one starts ----------------------
+    def start(self, total: int | None, message: str = "") -> None:
+        super().start(total, message)
+        self._phase += 1
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def __enter__(self) -> JobTracker:
+        self._thread = threading.Thread(
+            target=self._run, name=f"job-{self.job_id}-reporter", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # Only stops reporting: the runner writes the end state, then clears the live store,
+        # so a reader never falls back to a row that is older than what it last saw.
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        tick = min(self.live_interval, 0.25)
+        try:
+            while not self._stop.wait(tick):
+                try:
+                    self._tick()
+                except Exception:
+                    # A hiccup of the database or cache must not kill the reporter: the next
+                    # tick tries again, and the runner writes the end state regardless.
+                    logger.warning("job %s: progress report failed", self.job_id, exc_info=True)
+        finally:
+            connections.close_all()
+
+    def _tick(self) -> None:
+        now = self._clock()
+        snap = self.snapshot()
+        if snap.version != self._published_version and now - self._last_publish >= (
+            self.live_interval
+        ):
+            self.publish(snap)
+            self._last_publish = now
+        if self._row_due(snap, now):
+            self.write_row(snap)
+        self._poll_cancel(now)
+
+    def _row_due(self, snap: Snapshot, now: float) -> bool:
+        if self._phase != self._row_phase:
+            return True
+        if now - self._last_row_write >= self.heartbeat_interval:
+            return True
+        if snap.total:
+            # The runner's final write records 100 %; writing it here too would be wasted.
+            step = max(1, snap.total // 10)
+            return snap.current < snap.total and snap.current - self._row_current >= step
+        return False
+
+    def publish(self, snap: Snapshot | None = None) -> None:
+        snap = snap or self.snapshot()
+        live.publish_progress(
+            self.job_id,
+            live.LiveProgress(
+                current=snap.current,
+                total=snap.total,
+                message=snap.message,
+                eta_seconds=snap.eta_seconds,
+                source_counts=snap.source_counts,
+                updated_at=time.time(),
+            ),
+        )
+        self._published_version = snap.version
+
+    def write_row(self, snap: Snapshot | None = None) -> None:
+        snap = snap or self.snapshot()
+        phase = self._phase
+        updated = JobRun.objects.filter(id=self.job_id, status=JobStatus.RUNNING).update(
+            progress_current=snap.current,
+            progress_total=snap.total,
+            progress_message=snap.message[:MESSAGE_MAX],
+            source_counts=snap.source_counts,
+            heartbeat_at=timezone.now(),
+        )
+        self.row_writes += 1
+        self._row_phase = phase
+        self._row_current = snap.current
+        self._last_row_write = self._clock()
+        if updated == 0:
+            # Someone else decided this run's fate (a rescue, an operator): stop working on it.
+            self.token.cancel("The job is no longer running")
+
+    def _poll_cancel(self, now: float) -> None:
+        if self.token.cancelled:
+            return
+        if live.cancel_requested(self.job_id):
+            self.token.cancel()
+            return
+        if now - self._last_cancel_poll < self.cancel_poll_interval:
+            return
+        self._last_cancel_poll = now
+        row = (
+            JobRun.objects.filter(id=self.job_id)
+            .values_list("status", "cancel_requested_at")
+            .first()
+        )
+        if row is None or row[0] != JobStatus.RUNNING:
+            self.token.cancel("The job is no longer running")
+        elif row[1] is not None:
+            self.token.cancel()

@@ -1,0 +1,234 @@
+"""Playlister settings.
+
+Everything is read from the environment (and an optional ``.env`` file) with django-environ;
+``.env.example`` documents every variable. With nothing configured Playlister runs in the
+*embedded* mode: a SQLite file, the Django-Q2 ORM broker and file-based caches. Setting
+``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` switches to the *scaled* mode.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import django_stubs_ext
+import environ
+
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+_env_file = BASE_DIR / ".env"
+if _env_file.is_file():
+    environ.Env.read_env(_env_file)
+
+
+def _secret(name: str, default: str = "") -> str:
+    """A secret from ``NAME`` or from the file named by ``NAME_FILE`` (Docker secrets)."""
+    file_path = env.str(f"{name}_FILE", default="")
+    if file_path:
+        return Path(file_path).read_text(encoding="utf-8").strip()
+    return str(env.str(name, default=default))
+
+
+DATA_DIR = Path(env.str("PLAYLISTER_DATA_DIR", default=str(BASE_DIR / "var")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env.bool("PLAYLISTER_DEBUG", default=False)
+
+
+def _secret_key() -> str:
+    configured = _secret("PLAYLISTER_SECRET_KEY")
+    if configured:
+        return configured
+    # Embedded mode needs no setup: generate a key once and keep it beside the database so
+    # sessions survive restarts. A deployment sets PLAYLISTER_SECRET_KEY instead.
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        from django.core.management.utils import get_random_secret_key
+
+        key_file.write_text(get_random_secret_key(), encoding="utf-8")
+        key_file.chmod(0o600)
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env.list("PLAYLISTER_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("PLAYLISTER_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_q",
+    "jobs",
+    "enrichment",
+    "playlister",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "playlister.urls"
+WSGI_APPLICATION = "playlister.wsgi.application"
+ASGI_APPLICATION = "playlister.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES: dict[str, dict[str, Any]] = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'playlister.sqlite3'}")
+}
+# Reconnecting per query costs more than the queries: Django-Q2 calls close_old_connections()
+# on every broker access, and on SQLite each reconnect re-runs the PRAGMAs below.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("PLAYLISTER_DB_CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if IS_SQLITE:
+    # Several processes (web, two workers, CLI) write to one file: WAL lets readers run beside
+    # the writer, IMMEDIATE takes the write lock when a transaction starts (no deadlocked
+    # upgrade from a read lock), and the busy timeout makes writers wait instead of failing.
+    _busy_ms = env.int("PLAYLISTER_SQLITE_BUSY_TIMEOUT_MS", default=20_000)
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": _busy_ms / 1000,
+        "init_command": (
+            "PRAGMA journal_mode=WAL;"
+            "PRAGMA synchronous=NORMAL;"
+            f"PRAGMA busy_timeout={_busy_ms};"
+            "PRAGMA foreign_keys=ON;"
+        ),
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
+    DATABASES["default"].setdefault("TEST", {})
+    # The test database must be a file: forked cluster workers cannot see an in-memory one.
+    DATABASES["default"]["TEST"].setdefault("NAME", str(DATA_DIR / "test_playlister.sqlite3"))
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Caches and the live store ----------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+_KEY_PREFIX = env.str("PLAYLISTER_CACHE_PREFIX", default="playlister")
+if REDIS_URL:
+    CACHES: dict[str, dict[str, Any]] = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": _KEY_PREFIX,
+        },
+        "live": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"{_KEY_PREFIX}:live",
+        },
+    }
+else:
+    # File caches are shared by every process on the machine (LocMemCache is not); the live
+    # store gets its own directory so Django-Q2's status writes to "default" never cull it.
+    _cache_dir = DATA_DIR / "cache"
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(_cache_dir / "default"),
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        },
+        "live": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(_cache_dir / "live"),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
+    }
+
+# --- Jobs -------------------------------------------------------------------------------------
+PLAYLISTER_JOB_WORKERS = env.int("PLAYLISTER_JOB_WORKERS", default=2)
+# A running job proves it is alive this often (seconds); see docs/design.md §3.
+PLAYLISTER_JOB_HEARTBEAT = env.float("PLAYLISTER_JOB_HEARTBEAT", default=30.0)
+# The longest a single job may run before the cluster stops it (seconds).
+PLAYLISTER_JOB_TIMEOUT = env.int("PLAYLISTER_JOB_TIMEOUT", default=6 * 3600)
+PLAYLISTER_CLUSTER_NAME = env.str("PLAYLISTER_CLUSTER_NAME", default="playlister")
+
+Q_CLUSTER: dict[str, Any] = {
+    "name": PLAYLISTER_CLUSTER_NAME,
+    "workers": PLAYLISTER_JOB_WORKERS,
+    # Each ticket runs at most one job; recycling bounds any slow leak in long-lived workers.
+    "recycle": 500,
+    "timeout": PLAYLISTER_JOB_TIMEOUT,
+    # Must exceed timeout, or the ORM broker hands a running ticket to a second worker.
+    "retry": PLAYLISTER_JOB_TIMEOUT + 600,
+    # Tickets are idempotent and the runner records every outcome itself: Django-Q2 must not
+    # re-deliver, retry or keep an unbounded result history.
+    "max_attempts": 1,
+    "ack_failures": True,
+    "save_limit": 100,
+    "catch_up": False,
+    "label": "Job cluster",
+    "poll": env.float("PLAYLISTER_BROKER_POLL", default=0.1),
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- Auth, i18n, static -------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+# ``make run`` creates this user when no admin exists; the password is generated unless set.
+PLAYLISTER_ADMIN_USERNAME = env.str("PLAYLISTER_ADMIN_USERNAME", default="admin")
+PLAYLISTER_ADMIN_PASSWORD = _secret("PLAYLISTER_ADMIN_PASSWORD")
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("PLAYLISTER_TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "staticfiles"
+
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": env.str("PLAYLISTER_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django": {"level": "WARNING"},
+        "django_q": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,107 @@
+"""A real Django-Q2 cluster in a subprocess, pointed at the test database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def wait_for(
+    predicate: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.02, what: str = ""
+) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+        time.sleep(interval)
+
+
+def test_database_url() -> str:
+    """The URL of the database the tests use right now (the test DB, not the configured one)."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] or ""
+    if s.get("PASSWORD"):
+        auth += f":{s['PASSWORD']}"
+    host = s["HOST"] or "127.0.0.1"
+    port = s["PORT"] or 5432
+    return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
+
+
+class Cluster:
+    """``manage.py qcluster`` with the test settings; ``stop()`` stops it as a service would."""
+
+    def __init__(self, *, log_path: Path, env: dict[str, str] | None = None) -> None:
+        self.log_path = log_path
+        self.extra_env = env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Cluster:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": test_database_url(),
+            **self.extra_env,
+        }
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(self.worker_pids, timeout=30, what="the cluster to report its workers")
+        return self
+
+    def worker_pids(self) -> list[int]:
+        from django_q.status import Stat
+
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(
+                f"qcluster exited with {self.proc.returncode}; see {self.log_path}"
+            )
+        for stat in Stat.get_all():
+            if stat.sentinel and stat.workers and stat.status in ("Idle", "Working"):
+                return list(stat.workers)
+        return []
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        # Like a service manager: signal the main process only. SIGTERM to the whole group
+        # kills Django-Q2's sentinel outright (it keeps SIGTERM's default action) and the
+        # main process then waits for it forever.
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        finally:
+            self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def q_settings() -> dict[str, Any]:
+    return dict(settings.Q_CLUSTER)
