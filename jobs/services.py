@@ -173,10 +173,12 @@ def claim_next(*, worker: str | None = None, now: datetime | None = None) -> Job
             job_id = candidates.values_list("id", flat=True).first()
             if job_id is None:
                 return None
+            # Stamped once the row is ours, so start times follow the order of the claims.
+            started = timezone.now()
             claimed = JobRun.objects.filter(id=job_id, status=JobStatus.QUEUED).update(
                 status=JobStatus.RUNNING,
-                started_at=now,
-                heartbeat_at=now,
+                started_at=started,
+                heartbeat_at=started,
                 worker=worker,
                 attempt=F("attempt") + 1,
                 error="",

@@ -44,6 +44,29 @@ def test_database_url() -> str:
     return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
 
 
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a manage.py subprocess that uses the test database."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": test_database_url(),
+        **extra,
+    }
+
+
+def manage(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
+    """Start ``manage.py ARGS`` on the test database; text pipes for stdout and stderr."""
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
 class Cluster:
     """``manage.py qcluster`` with the test settings; ``stop()`` stops it as a service would."""
 
@@ -53,12 +76,7 @@ class Cluster:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Cluster:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": test_database_url(),
-            **self.extra_env,
-        }
+        env = subprocess_env(**self.extra_env)
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],

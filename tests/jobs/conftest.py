@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.db import connection
+
+from jobs import services
+from jobs.models import JobRun, JobStatus
+from tests.cluster import wait_for
+
+
+@pytest.fixture
+def drained(cluster, transactional_db) -> Iterator[None]:
+    """A running cluster with an empty queue before and after the test."""
+    yield
+    JobRun.objects.filter(status=JobStatus.QUEUED).update(status=JobStatus.CANCELLED)
+    services.cancel_running()
+    wait_for(
+        lambda: not JobRun.objects.filter(status=JobStatus.RUNNING).exists(),
+        timeout=15,
+        what="running jobs to stop",
+    )
+
+
+@pytest.fixture
+def row_writes(transactional_db) -> Iterator[Callable[[int], int]]:
+    """Counts UPDATEs of job_runs rows with a database trigger (seen from any process)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("CREATE TABLE job_run_writes (job_id bigint)")
+            cursor.execute(
+                "CREATE FUNCTION count_job_run_write() RETURNS trigger AS $$ "
+                "BEGIN INSERT INTO job_run_writes VALUES (NEW.id); RETURN NEW; END $$ "
+                "LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER job_run_writes AFTER UPDATE ON job_runs "
+                "FOR EACH ROW EXECUTE FUNCTION count_job_run_write()"
+            )
+        else:
+            cursor.execute("CREATE TABLE job_run_writes (job_id integer)")
+            cursor.execute(
+                "CREATE TRIGGER job_run_writes AFTER UPDATE ON job_runs "
+                "BEGIN INSERT INTO job_run_writes VALUES (NEW.id); END"
+            )
+
+    def count(job_id: int) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM job_run_writes WHERE job_id = %s", [job_id])
+            return int(cursor.fetchone()[0])
+
+    yield count
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP TRIGGER IF EXISTS job_run_writes ON job_runs"
+            if connection.vendor == "postgresql"
+            else "DROP TRIGGER IF EXISTS job_run_writes"
+        )
+        cursor.execute("DROP TABLE IF EXISTS job_run_writes")
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP FUNCTION IF EXISTS count_job_run_write()")

@@ -1,0 +1,126 @@
+"""The CLI and cron routes, run as a person would: ``manage.py`` in a subprocess."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from jobs.models import JobRun, JobStatus, Trigger
+from tests.cluster import manage, wait_for
+from tests.factories import JobRunFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run(*args: str, timeout: float = 60) -> tuple[int, str, str]:
+    proc = manage(*args)
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def test_command_runs_the_job_here_with_a_progress_bar_and_a_cli_row():
+    code, out, err = run("run_steps", "--steps", "20", "--step-ms", "5", "--source", "plex")
+    assert code == 0, err
+    assert "20/20" in err  # the bar reached the end
+    assert "plex=20" in err  # source counts beside it
+    job = JobRun.objects.get()
+    assert (job.status, job.trigger, job.direct) == (JobStatus.SUCCESS, Trigger.CLI, True)
+    assert job.result == {"steps": 20}
+    assert job.source_counts == {"plex": 20}
+    assert f"Job {job.pk} succeeded" in out
+
+
+def test_scheduled_run_logs_plain_lines_with_trigger_schedule():
+    code, _out, err = run("run_steps", "--steps", "10", "--step-ms", "0", "--scheduled")
+    assert code == 0, err
+    assert "test-steps 10/10" in err
+    assert "\r" not in err  # no bar redraws in a cron log
+    assert JobRun.objects.get().trigger == Trigger.SCHEDULE
+
+
+def test_ctrl_c_cancels_cleanly_with_exit_code_130():
+    proc = manage("run_steps", "--steps", "10000", "--step-ms", "20")
+    try:
+        wait_for(
+            lambda: (
+                JobRun.objects.filter(status=JobStatus.RUNNING, progress_current__gt=0).exists()
+                or proc.poll() is not None
+            ),
+            timeout=30,
+            what="the command's job to run",
+        )
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    job = JobRun.objects.get()
+    assert job.status == JobStatus.CANCELLED
+    assert job.finished_at is not None
+
+
+def test_a_failing_job_exits_1_with_its_error():
+    code, _, err = run("run_steps", "--steps", "3", "--step-ms", "0", "--fail-at", "1")
+    assert code == 1
+    assert "ValueError: step 1 failed" in err
+    assert "Traceback" not in err.split("failed:")[-1]
+    assert JobRun.objects.get().status == JobStatus.FAILED
+
+
+def test_enqueue_flag_hands_the_job_to_the_queue():
+    code, out, err = run("run_steps", "--steps", "1", "--enqueue")
+    assert code == 0, err
+    job = JobRun.objects.get(pk=int(out.strip()))
+    assert (job.status, job.trigger, job.direct) == (JobStatus.QUEUED, Trigger.CLI, False)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run_steps", "--steps", "abc"], "steps: Enter a whole number."),
+        (["run_steps", "--step-ms", "-5"], "step_ms: Ensure this value is greater than"),
+        (["jobs", "enqueue", "nope"], "unknown job type 'nope'"),
+        (["jobs", "enqueue", "test-steps", "--param", "steps=x"], "steps: Enter a whole number."),
+        (["jobs", "enqueue", "test-steps", "--param", "nonsense"], "--param takes key=value"),
+        (["jobs", "enqueue", "test-steps", "--param", "wat=1"], "wat: unknown parameter"),
+        (["jobs", "show", "999999"], "no job with id 999999"),
+        (["jobs", "cancel", "999999"], "no job with id 999999"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_records_nothing(args, fragment):
+    code, _out, err = run(*args)
+    assert code == 2
+    assert fragment in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not JobRun.objects.exists()
+
+
+def test_cancelling_a_finished_job_from_the_cli_is_refused():
+    job = JobRunFactory(status=JobStatus.SUCCESS)
+    code, _, err = run("jobs", "cancel", str(job.pk))
+    assert code == 2
+    assert f"job {job.pk} has already finished (success)" in err
+    job.refresh_from_db()
+    assert job.cancel_requested_at is None
+
+
+def test_jobs_command_lists_shows_enqueues_cancels_and_reports_stats():
+    code, out, _ = run("jobs", "enqueue", "test-steps", "--param", "steps=3")
+    assert code == 0
+    job_id = int(out.strip())
+    code, out, _ = run("jobs", "list")
+    assert code == 0 and f"{job_id}" in out and "queued" in out
+    code, out, _ = run("jobs", "show", str(job_id))
+    assert code == 0 and "'steps': 3" in out and "attempt:" in out
+    code, out, _ = run("jobs", "cancel", str(job_id))
+    assert code == 0 and f"Job {job_id} cancelled." in out
+    assert JobRun.objects.get(pk=job_id).status == JobStatus.CANCELLED
+    JobRunFactory(status=JobStatus.RUNNING)
+    code, out, _ = run("jobs", "cancel-running")
+    assert code == 0 and "Asked 1 running job(s) to stop." in out
+    code, out, _ = run("jobs", "stats")
+    assert code == 0
+    assert "queue: 0 pending, 1 active, concurrency 2" in out
+    assert "test-steps" in out

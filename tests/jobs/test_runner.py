@@ -1,0 +1,111 @@
+"""The job lifecycle on a real cluster (2 workers), on whichever mode the suite runs in."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.db import transaction
+
+from jobs import live, services
+from jobs.models import JobRun, JobStatus, Priority
+from tests.cluster import wait_for
+
+pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("drained")]
+
+
+def _status(job_id: int) -> str:
+    return JobRun.objects.values_list("status", flat=True).get(pk=job_id)
+
+
+def _wait_status(job_id: int, *statuses: str, timeout: float = 20) -> JobRun:
+    wait_for(lambda: _status(job_id) in statuses, timeout=timeout, what=f"job {job_id} {statuses}")
+    return JobRun.objects.get(pk=job_id)
+
+
+def _max_overlap(jobs: list[JobRun]) -> int:
+    events = []
+    for job in jobs:
+        events.append((job.started_at, 1))
+        events.append((job.finished_at, -1))
+    running = peak = 0
+    # An end and a start at the same instant: count the end first.
+    for _, delta in sorted(events, key=lambda e: (e[0], e[1])):
+        running += delta
+        peak = max(peak, running)
+    return peak
+
+
+def test_six_jobs_two_at_a_time_in_priority_then_fifo_order():
+    with transaction.atomic():  # all six are waiting before any worker looks
+        ids = [services.enqueue("test-steps", {"steps": 5, "step_ms": 40}).pk for _ in range(5)]
+        urgent = services.enqueue(
+            "test-steps", {"steps": 5, "step_ms": 40}, priority=Priority.URGENT
+        ).pk
+    for job_id in [*ids, urgent]:
+        _wait_status(job_id, JobStatus.SUCCESS, JobStatus.FAILED)
+    jobs = list(JobRun.objects.filter(pk__in=[*ids, urgent]))
+    assert {j.status for j in jobs} == {JobStatus.SUCCESS}
+    assert _max_overlap(jobs) <= 2
+    start_order = [j.pk for j in sorted(jobs, key=lambda j: j.started_at)]
+    assert start_order == [urgent, *ids]
+
+
+def test_cancelling_a_running_job_frees_its_slot_and_a_queued_one_never_starts():
+    long = {"steps": 1000, "step_ms": 50}
+    with transaction.atomic():
+        a = services.enqueue("test-steps", long).pk
+        b = services.enqueue("test-steps", long).pk
+        c = services.enqueue("test-steps", {"steps": 2, "step_ms": 10}).pk
+        d = services.enqueue("test-steps", {"steps": 2, "step_ms": 10}).pk
+    _wait_status(a, JobStatus.RUNNING)
+    _wait_status(b, JobStatus.RUNNING)
+    assert services.cancel_job(d).status == JobStatus.CANCELLED
+
+    asked = time.monotonic()
+    services.cancel_job(a)
+    cancelled = _wait_status(a, JobStatus.CANCELLED, JobStatus.SUCCESS, JobStatus.FAILED)
+    assert cancelled.status == JobStatus.CANCELLED
+    assert time.monotonic() - asked < 1.0
+    assert cancelled.progress_message == "Cancelled"
+
+    # a's slot goes to c; b still holds the other one
+    assert _wait_status(c, JobStatus.SUCCESS).started_at >= cancelled.finished_at
+    assert _status(b) == JobStatus.RUNNING
+    assert services.cancel_running() == 1
+    _wait_status(b, JobStatus.CANCELLED)
+    never = JobRun.objects.get(pk=d)
+    assert never.status == JobStatus.CANCELLED and never.started_at is None
+
+
+def test_a_job_that_raises_fails_with_one_line_and_frees_the_slot():
+    failing = services.enqueue("test-steps", {"steps": 5, "step_ms": 0, "fail_at": 2}).pk
+    job = _wait_status(failing, JobStatus.FAILED, JobStatus.SUCCESS)
+    assert job.status == JobStatus.FAILED
+    assert job.error == "ValueError: step 2 failed"
+    assert job.finished_at is not None
+    after = [services.enqueue("test-steps", {"steps": 1, "step_ms": 0}).pk for _ in range(3)]
+    for job_id in after:
+        _wait_status(job_id, JobStatus.SUCCESS)
+
+
+def test_live_progress_advances_and_the_row_is_written_sparingly(row_writes):
+    job_id = services.enqueue("test-steps", {"steps": 100, "step_ms": 30}).pk
+    _wait_status(job_id, JobStatus.RUNNING)
+    seen: list[int] = []
+
+    def progressed() -> bool:
+        state = live.read_progress(job_id)
+        if state is not None and (not seen or state.current > seen[-1]):
+            seen.append(state.current)
+        return len(seen) >= 3
+
+    wait_for(progressed, timeout=10, what="three advancing live progress readings")
+    state = live.read_progress(job_id)
+    assert state is not None and state.total == 100
+    assert state.eta_seconds is not None and 0 < state.eta_seconds < 10
+
+    job = _wait_status(job_id, JobStatus.SUCCESS)
+    assert job.progress_current == job.progress_total == 100
+    assert 2 <= row_writes(job_id) <= 12
+    assert live.read_progress(job_id) is None  # cleared when the job ended

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from jobs import live, selectors, services
+from jobs.models import JobRun, JobStatus, Priority, Trigger
+from jobs.registry import JobParamsError, UnknownJobType
+from tests.factories import JobRunFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_enqueue_records_a_queued_job_and_pushes_a_ticket_on_commit(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        job = services.enqueue("test-steps", {"steps": "3"}, trigger=Trigger.WEB)
+    assert len(callbacks) == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    assert job.params["steps"] == 3
+    assert job.window == "test-steps"
+    assert job.priority == Priority.MANUAL
+    assert job.trigger == Trigger.WEB
+
+
+@pytest.mark.parametrize(
+    ("job_type", "params", "error"),
+    [
+        ("nope", {}, UnknownJobType),
+        ("test-steps", {"steps": "x"}, JobParamsError),
+        ("test-steps", {"steps": 10**7}, JobParamsError),
+        ("test-steps", {"bogus": 1}, JobParamsError),
+    ],
+)
+def test_bad_input_records_nothing(job_type, params, error, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(error):
+        services.enqueue(job_type, params)
+    assert not callbacks
+    assert not JobRun.objects.exists()
+
+
+def test_scheduled_jobs_wait_behind_manual_ones():
+    job = services.enqueue("test-steps", trigger=Trigger.SCHEDULE)
+    assert job.priority == Priority.SCHEDULED
+
+
+def test_claim_takes_priority_then_fifo():
+    base = timezone.now() - timedelta(minutes=1)
+    first = JobRunFactory(queued_at=base)
+    second = JobRunFactory(queued_at=base + timedelta(seconds=1))
+    urgent = JobRunFactory(queued_at=base + timedelta(seconds=2), priority=Priority.URGENT)
+    claimed = [services.claim_next(worker="w:1") for _ in range(4)]
+    assert [j.pk if j else None for j in claimed] == [urgent.pk, first.pk, second.pk, None]
+    assert all(j.status == JobStatus.RUNNING and j.attempt == 1 for j in claimed if j)
+
+
+def test_claim_skips_jobs_that_are_not_due_and_direct_runs():
+    JobRunFactory(run_after=timezone.now() + timedelta(minutes=5))
+    JobRunFactory(direct=True, status=JobStatus.QUEUED)
+    assert services.claim_next() is None
+
+
+def test_cancel_a_queued_job_ends_it_at_once():
+    job = JobRunFactory()
+    assert services.cancel_job(job.pk).status == JobStatus.CANCELLED
+    assert services.claim_next() is None
+
+
+def test_cancel_a_running_job_asks_it_to_stop():
+    job = JobRunFactory(status=JobStatus.RUNNING)
+    cancelled = services.cancel_job(job.pk)
+    assert cancelled.status == JobStatus.RUNNING
+    assert cancelled.cancel_requested_at is not None
+    assert live.cancel_requested(job.pk)
+
+
+def test_cancelling_a_finished_or_unknown_job_is_an_error():
+    job = JobRunFactory(status=JobStatus.SUCCESS, finished_at=timezone.now())
+    with pytest.raises(services.JobAlreadyFinished, match="already finished"):
+        services.cancel_job(job.pk)
+    with pytest.raises(services.JobNotFound, match="no job with id 424242"):
+        services.cancel_job(424242)
+    assert JobRun.objects.get(pk=job.pk).cancel_requested_at is None
+
+
+def test_cancel_running_counts_the_jobs_it_asked():
+    JobRunFactory.create_batch(3, status=JobStatus.RUNNING)
+    JobRunFactory(status=JobStatus.QUEUED)
+    assert services.cancel_running() == 3
+    assert services.cancel_running() == 0  # already asked
+
+
+def test_queue_stats_has_the_seed_shape():
+    JobRunFactory.create_batch(3)
+    JobRunFactory(status=JobStatus.RUNNING)
+    JobRunFactory(status=JobStatus.RUNNING, direct=True, trigger=Trigger.CLI)
+    JobRunFactory(status=JobStatus.SUCCESS)
+    assert selectors.queue_stats() == {"pending": 3, "size": 4, "active": 1, "concurrency": 2}
+
+
+def test_job_metrics_per_type_and_window():
+    now = timezone.now()
+    for seconds in range(1, 21):
+        JobRunFactory(
+            status=JobStatus.SUCCESS,
+            started_at=now - timedelta(seconds=seconds),
+            finished_at=now,
+        )
+    JobRunFactory(status=JobStatus.FAILED, started_at=now, finished_at=now)
+    (metrics,) = selectors.job_metrics()
+    assert (metrics.job_type, metrics.runs, metrics.failures) == ("test-steps", 21, 1)
+    assert metrics.p95_seconds == pytest.approx(19)
+    assert metrics.avg_seconds == pytest.approx(sum(range(1, 21)) / 21)
