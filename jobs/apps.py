@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.module_loading import autodiscover_modules
 
 
@@ -9,5 +12,17 @@ class JobsConfig(AppConfig):
     verbose_name = "Jobs"
 
     def ready(self) -> None:
+        from django_q.signals import post_spawn
+
+        from jobs.cluster import on_worker_spawn
+
         # Each app registers its job types in its own ``jobs.py``; jobs/ imports none of them.
         autodiscover_modules("jobs")
+        post_spawn.connect(on_worker_spawn, dispatch_uid="jobs.rescue_on_spawn")
+        post_migrate.connect(_ensure_schedule, sender=self)
+
+
+def _ensure_schedule(sender: Any, **kwargs: Any) -> None:
+    from jobs.schedule import ensure_maintenance_schedule
+
+    ensure_maintenance_schedule(using=kwargs.get("using", "default"))

@@ -61,8 +61,8 @@ class JobType:
     label: str
     params: type[forms.Form] = NoParams
     description: str = ""
-    # Attempts the queue makes before a transient failure becomes final.
-    max_attempts: int = 1
+    # Attempts the queue makes before a transient failure or a lost worker becomes final.
+    max_attempts: int = 3
     # Exceptions that are worth retrying; anything else fails at once.
     transient_errors: tuple[type[BaseException], ...] = ()
     # Priority relative to the trigger's default (a background refresh yields to the rest).

@@ -10,31 +10,77 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from jobs import live, registry, services
+from jobs import live, maintenance, registry, services
 from jobs.cancel import CancelEvent, JobCancelled
+from jobs.cluster import cluster_is_stopping
 from jobs.models import JobRun, JobStatus, Trigger
 from jobs.progress import Progress, TeeProgress
-from jobs.tracker import MESSAGE_MAX, JobTracker
+from jobs.retry import TransientError, retry_delay
+from jobs.tracker import MESSAGE_MAX, SHUTDOWN_REASON, JobTracker
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 logger = logging.getLogger(__name__)
 
 ERROR_MAX = 500
 
 
-def run_next() -> int | None:
-    """Claim the best runnable job and run it; the id of the job run, or None."""
+def run_next(*, wait_for_due: float = 30.0) -> int | None:
+    """A ticket's work: claim the best runnable job and run it; its id, or None.
+
+    When nothing is due but a job is due within ``wait_for_due`` seconds (a retry in its
+    backoff), the ticket waits for it — claiming anything that becomes runnable meanwhile —
+    so short backoffs are honoured to the second instead of to the next maintenance pass.
+    """
     job = services.claim_next()
     if job is None:
+        job = _wait_and_claim(wait_for_due)
+    if job is None:
         return None
-    execute(job)
+    execute(job, shutdown_check=cluster_is_stopping)
+    _reticket_now_and_then()
     return job.pk
+
+
+_last_reticket = float("-inf")
+RETICKET_EVERY = 5.0
+
+
+def _reticket_now_and_then() -> None:
+    """Heal lost tickets (a flushed or restarted broker) within seconds while work flows,
+    instead of at the next maintenance pass; at most every few seconds per worker."""
+    global _last_reticket
+    now = time.monotonic()
+    if now - _last_reticket < RETICKET_EVERY:
+        return
+    _last_reticket = now
+    try:
+        maintenance.reticket()
+    except Exception:
+        logger.warning("re-ticketing after a job failed", exc_info=True)
+
+
+def _wait_and_claim(limit: float) -> JobRun | None:
+    due_in = services.next_due_in()
+    if due_in is None or due_in > limit:
+        return None
+    deadline = time.monotonic() + due_in + 1.0
+    idle = threading.Event()
+    while time.monotonic() < deadline:
+        if cluster_is_stopping():
+            return None
+        idle.wait(0.1)
+        job = services.claim_next()
+        if job is not None:
+            return job
+    return None
 
 
 def run_direct(
@@ -70,42 +116,92 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
+def _is_transient(spec: registry.JobType, exc: Exception) -> bool:
+    return isinstance(exc, (TransientError, *spec.transient_errors))
+
+
 def execute(
-    job: JobRun, *, listener: Progress | None = None, token: CancelEvent | None = None
+    job: JobRun,
+    *,
+    listener: Progress | None = None,
+    token: CancelEvent | None = None,
+    shutdown_check: Callable[[], bool] | None = None,
 ) -> JobRun:
-    """Run a claimed (running) job to its end state and return the updated row."""
+    """Run a claimed (running) job to its end, a retry, or back to the queue.
+
+    Ends: success (with the service's result), cancelled (a person asked), failed (one line
+    for people, the traceback in the log); a transient failure with attempts left goes back
+    to the queue after a backoff; a cluster shutdown puts the job back at once.
+    """
     token = token or CancelEvent()
     try:
         spec = registry.get(job.job_type)
     except registry.UnknownJobType as exc:
-        services.finish(job.pk, JobStatus.FAILED, error=one_line(exc))
+        services.finish(job, JobStatus.FAILED, error=one_line(exc))
         return JobRun.objects.get(pk=job.pk)
 
-    tracker = JobTracker(job.pk, token=token)
+    tracker = JobTracker(job.pk, token=token, attempt=job.attempt, shutdown_check=shutdown_check)
     progress: Progress = TeeProgress(tracker, listener) if listener is not None else tracker
-    status, result, error = JobStatus.FAILED, None, ""
+    value: Any = None
+    raised: BaseException | None = None
     logger.info("job %s (%s) started, attempt %s", job.pk, job.job_type, job.attempt)
     with tracker:
         try:
             value = spec.func(**job.params, progress=progress, cancel=token)
-        except JobCancelled as exc:
-            reason = str(exc)
-            status, error = JobStatus.CANCELLED, "" if reason == "Cancelled" else reason[:ERROR_MAX]
-        except Exception as exc:
-            logger.exception("job %s (%s) failed", job.pk, job.job_type)
-            status, error = JobStatus.FAILED, one_line(exc)
         except BaseException as exc:
-            # The cluster's timeout (a SystemExit) or an interpreter shutdown: record it, let
-            # it propagate.
-            tracker.__exit__(None, None, None)
-            services.finish(job.pk, JobStatus.FAILED, error=one_line(exc) or "Interrupted")
-            live.clear(job.pk)
-            raise
-        else:
-            status, result = JobStatus.SUCCESS, _jsonable(value)
+            raised = exc
+    # The reporter has stopped: from here on only this thread writes the row.
+    try:
+        _record_outcome(job, spec, tracker, value, raised)
+    finally:
+        live.clear(job.pk)
+    if raised is not None and not isinstance(raised, Exception):
+        # The cluster's timeout (a SystemExit) or an interpreter shutdown: recorded; go on.
+        raise raised
+    return JobRun.objects.get(pk=job.pk)
+
+
+def _record_outcome(
+    job: JobRun,
+    spec: registry.JobType,
+    tracker: JobTracker,
+    value: Any,
+    raised: BaseException | None,
+) -> None:
+    if isinstance(raised, JobCancelled) and str(raised) == SHUTDOWN_REASON and not job.direct:
+        services.requeue_interrupted(job, reason="Requeued: its worker shut down")
+        logger.info("job %s (%s) requeued: its worker is shutting down", job.pk, job.job_type)
+        return
+    if (
+        isinstance(raised, Exception)
+        and _is_transient(spec, raised)
+        and not job.direct
+        and job.attempt < job.max_attempts
+    ):
+        delay = retry_delay(raised, job.attempt)
+        logger.warning(
+            "job %s (%s) attempt %s failed, retrying in %.1fs: %s",
+            job.pk,
+            job.job_type,
+            job.attempt,
+            delay,
+            one_line(raised),
+        )
+        services.retry_later(job, delay=delay, error=one_line(raised))
+        return
+    result, error = None, ""
+    if raised is None:
+        status, result = JobStatus.SUCCESS, _jsonable(value)
+    elif isinstance(raised, JobCancelled):
+        reason = str(raised)
+        status, error = JobStatus.CANCELLED, "" if reason == "Cancelled" else reason[:ERROR_MAX]
+    else:
+        if isinstance(raised, Exception):
+            logger.error("job %s (%s) failed", job.pk, job.job_type, exc_info=raised)
+        status, error = JobStatus.FAILED, one_line(raised) or "Interrupted"
     snap = tracker.snapshot()
     services.finish(
-        job.pk,
+        job,
         status,
         result=result,
         error=error,
@@ -118,6 +214,4 @@ def execute(
             "source_counts": snap.source_counts,
         },
     )
-    live.clear(job.pk)
     logger.info("job %s (%s) ended %s", job.pk, job.job_type, status)
-    return JobRun.objects.get(pk=job.pk)

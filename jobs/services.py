@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
@@ -22,9 +23,12 @@ from jobs.registry import JobError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from datetime import datetime
+
+    from django.db.models import QuerySet
 
 logger = logging.getLogger(__name__)
+
+ERROR_FIELD_MAX = 1000
 
 _DEFAULT_PRIORITY = {
     Trigger.WEB: Priority.MANUAL,
@@ -188,27 +192,85 @@ def claim_next(*, worker: str | None = None, now: datetime | None = None) -> Job
     return None
 
 
+def _owned(job: JobRun) -> QuerySet[JobRun]:
+    """The row of this attempt of ``job`` while it runs: a rescued or re-claimed job no
+    longer matches, so a worker that lost its job can change nothing."""
+    return JobRun.objects.filter(id=job.pk, status=JobStatus.RUNNING, attempt=job.attempt)
+
+
 def finish(
-    job_id: int,
+    job: JobRun,
     status: JobStatus,
     *,
     result: Any = None,
     error: str = "",
     progress: dict[str, Any] | None = None,
 ) -> bool:
-    """Record the end of a running job; False if it was no longer running (e.g. rescued)."""
+    """Record the end of a running job; False if this attempt no longer owned it."""
+    now = timezone.now()
     fields: dict[str, Any] = {
         "status": status,
-        "finished_at": timezone.now(),
-        "heartbeat_at": timezone.now(),
+        "finished_at": now,
+        "heartbeat_at": now,
         "result": result,
         "error": error,
+        "run_after": now,
     }
     fields.update(progress or {})
-    updated = JobRun.objects.filter(id=job_id, status=JobStatus.RUNNING).update(**fields)
+    updated = _owned(job).update(**fields)
     if updated != 1:
-        logger.warning("job %s was no longer running when it ended %s", job_id, status)
+        logger.warning(
+            "job %s attempt %s no longer owned its row at %s", job.pk, job.attempt, status
+        )
     return updated == 1
+
+
+def retry_later(job: JobRun, *, delay: float, error: str) -> bool:
+    """Put a job whose attempt failed transiently back in the queue, due in ``delay`` s."""
+    now = timezone.now()
+    run_after = now + timedelta(seconds=delay)
+    updated = _owned(job).update(
+        status=JobStatus.QUEUED,
+        run_after=run_after,
+        worker="",
+        error=(
+            f"Attempt {job.attempt} of {job.max_attempts} failed: {error} — "
+            f"next attempt at {run_after:%H:%M:%S} UTC"
+        )[:ERROR_FIELD_MAX],
+    )
+    if updated == 1:
+        tickets.push()
+    return updated == 1
+
+
+def requeue_interrupted(job: JobRun, *, reason: str) -> bool:
+    """Give back a job whose worker is shutting down: it runs again from the start and the
+    interrupted attempt does not count."""
+    updated = _owned(job).update(
+        status=JobStatus.QUEUED,
+        run_after=timezone.now(),
+        attempt=F("attempt") - 1,
+        worker="",
+        progress_current=0,
+        progress_message=reason[:500],
+    )
+    if updated == 1:
+        tickets.push()
+    return updated == 1
+
+
+def next_due_in(*, now: datetime | None = None) -> float | None:
+    """Seconds until the earliest queued job becomes runnable (0: one is due; None: none)."""
+    now = now or timezone.now()
+    earliest = (
+        JobRun.objects.filter(status=JobStatus.QUEUED, direct=False)
+        .order_by("run_after")
+        .values_list("run_after", flat=True)
+        .first()
+    )
+    if earliest is None:
+        return None
+    return max(0.0, (earliest - now).total_seconds())
 
 
 def cancel_job(job_id: int) -> JobRun:

@@ -1,10 +1,20 @@
-"""Django-Q2 entry points. Thin: they call into the runner."""
+"""Django-Q2 entry points. Thin: they call into the runner and the maintenance."""
 
 from __future__ import annotations
 
-from jobs import runner
+from dataclasses import asdict
+
+from jobs import maintenance, runner
+from jobs.schedule import bring_next_run_forward
 
 
 def run_next() -> int | None:
     """A ticket: claim the best runnable job, run it, return its id (None: nothing to do)."""
     return runner.run_next()
+
+
+def maintain() -> dict[str, int]:
+    """The periodic maintenance pass (rescue, re-ticket, prune)."""
+    report = maintenance.run_maintenance()
+    bring_next_run_forward()
+    return asdict(report)

@@ -18,7 +18,7 @@ RUN_NEXT = "jobs.tasks.run_next"
 _broker: tuple[int, Any] | None = None
 
 
-def _get_broker() -> Any:
+def broker() -> Any:
     # One broker per process: the Redis broker otherwise opens a client per async_task. The
     # pid check keeps a forked child from sharing its parent's socket.
     global _broker
@@ -36,7 +36,7 @@ def push(count: int = 1) -> int:
     pushed = 0
     for _ in range(count):
         try:
-            async_task(RUN_NEXT, save=False, broker=_get_broker())
+            async_task(RUN_NEXT, save=False, broker=broker())
         except Exception:
             # The job row is safe in the database; maintenance re-tickets queued jobs.
             logger.exception("could not push a job ticket to the broker")

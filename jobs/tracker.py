@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MESSAGE_MAX = 500
+# Reasons a token trips other than a person's cancel; the runner treats them differently.
+LOST_REASON = "The job is no longer running"
+SHUTDOWN_REASON = "The worker is shutting down"
 
 
 class JobTracker(ProgressState):
@@ -45,6 +48,8 @@ class JobTracker(ProgressState):
         job_id: int,
         *,
         token: CancelEvent,
+        attempt: int = 1,
+        shutdown_check: Callable[[], bool] | None = None,
         live_interval: float = 0.25,
         heartbeat_interval: float | None = None,
         cancel_poll_interval: float = 1.0,
@@ -52,7 +57,9 @@ class JobTracker(ProgressState):
     ) -> None:
         super().__init__(clock=clock)
         self.job_id = job_id
+        self.attempt = attempt
         self.token = token
+        self.shutdown_check = shutdown_check
         self.live_interval = live_interval
         self.heartbeat_interval = (
             heartbeat_interval
@@ -146,7 +153,9 @@ class JobTracker(ProgressState):
     def write_row(self, snap: Snapshot | None = None) -> None:
         snap = snap or self.snapshot()
         phase = self._phase
-        updated = JobRun.objects.filter(id=self.job_id, status=JobStatus.RUNNING).update(
+        updated = JobRun.objects.filter(
+            id=self.job_id, status=JobStatus.RUNNING, attempt=self.attempt
+        ).update(
             progress_current=snap.current,
             progress_total=snap.total,
             progress_message=snap.message[:MESSAGE_MAX],
@@ -159,7 +168,7 @@ class JobTracker(ProgressState):
         self._last_row_write = self._clock()
         if updated == 0:
             # Someone else decided this run's fate (a rescue, an operator): stop working on it.
-            self.token.cancel("The job is no longer running")
+            self.token.cancel(LOST_REASON)
 
     def _poll_cancel(self, now: float) -> None:
         if self.token.cancelled:
@@ -172,10 +181,12 @@ class JobTracker(ProgressState):
         self._last_cancel_poll = now
         row = (
             JobRun.objects.filter(id=self.job_id)
-            .values_list("status", "cancel_requested_at")
+            .values_list("status", "attempt", "cancel_requested_at")
             .first()
         )
-        if row is None or row[0] != JobStatus.RUNNING:
-            self.token.cancel("The job is no longer running")
-        elif row[1] is not None:
+        if row is None or row[0] != JobStatus.RUNNING or row[1] != self.attempt:
+            self.token.cancel(LOST_REASON)
+        elif row[2] is not None:
             self.token.cancel()
+        elif self.shutdown_check is not None and self.shutdown_check():
+            self.token.cancel(SHUTDOWN_REASON)

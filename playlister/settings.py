@@ -170,6 +170,12 @@ else:
 PLAYLISTER_JOB_WORKERS = env.int("PLAYLISTER_JOB_WORKERS", default=2)
 # A running job proves it is alive this often (seconds); see docs/design.md §3.
 PLAYLISTER_JOB_HEARTBEAT = env.float("PLAYLISTER_JOB_HEARTBEAT", default=30.0)
+# A running job whose heartbeat is older than this (seconds) has lost its worker.
+PLAYLISTER_JOB_STALE_AFTER = env.float("PLAYLISTER_JOB_STALE_AFTER", default=90.0)
+# Finished jobs are kept this many days, then pruned by the maintenance.
+PLAYLISTER_JOB_RETENTION_DAYS = env.int("PLAYLISTER_JOB_RETENTION_DAYS", default=90)
+# Seconds between maintenance passes (the cluster's scheduler looks every ~30 s).
+PLAYLISTER_MAINTENANCE_INTERVAL = env.int("PLAYLISTER_MAINTENANCE_INTERVAL", default=30)
 # The longest a single job may run before the cluster stops it (seconds).
 PLAYLISTER_JOB_TIMEOUT = env.int("PLAYLISTER_JOB_TIMEOUT", default=6 * 3600)
 PLAYLISTER_CLUSTER_NAME = env.str("PLAYLISTER_CLUSTER_NAME", default="playlister")

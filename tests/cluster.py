@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -98,7 +99,8 @@ class Cluster:
                 f"qcluster exited with {self.proc.returncode}; see {self.log_path}"
             )
         for stat in Stat.get_all():
-            if stat.sentinel and stat.workers and stat.status in ("Idle", "Working"):
+            # A stat's pid is its cluster's main process.
+            if stat.pid == self.proc.pid and stat.workers and stat.status in ("Idle", "Working"):
                 return list(stat.workers)
         return []
 
@@ -116,6 +118,17 @@ class Cluster:
             self.proc.wait(10)
         finally:
             self._log.close()
+        # Nothing of this cluster may outlive it and steal the next test's tickets.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def kill(self) -> None:
+        """SIGKILL every process of the cluster (a crash, an OOM kill of the container)."""
+        assert self.proc is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self._log.close()
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")

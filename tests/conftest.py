@@ -3,6 +3,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -29,15 +30,54 @@ def _clean_caches() -> Iterator[None]:
         caches[alias].clear()
 
 
+class Clusters:
+    """The session's clusters: one shared cluster, or dedicated ones for fault tests."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.shared: Cluster | None = None
+        self.dedicated: list[Cluster] = []
+
+    def new(self, name: str = "cluster", **env: str) -> Cluster:
+        path = self.log_dir / f"{name}-{len(self.dedicated)}.log"
+        started = Cluster(log_path=path, env=env).start()
+        self.dedicated.append(started)
+        return started
+
+    def stop_all(self) -> None:
+        for running in [*self.dedicated, self.shared]:
+            if running is not None:
+                running.stop()
+        self.dedicated, self.shared = [], None
+
+
 @pytest.fixture(scope="session")
-def cluster(
-    django_db_setup: None,
-    django_db_blocker: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Cluster]:
-    """One real qcluster (2 workers) for the session, on the test database."""
-    log_dir: Path = tmp_path_factory.mktemp("cluster")
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        running = Cluster(log_path=log_dir / "qcluster.log").start()
-    yield running
-    running.stop()
+def _clusters(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Clusters]:
+    clusters = Clusters(tmp_path_factory.mktemp("clusters"))
+    yield clusters
+    with django_db_blocker.unblock():
+        clusters.stop_all()
+
+
+@pytest.fixture
+def cluster(_clusters: Clusters, django_db_blocker: Any) -> Cluster:
+    """The shared real qcluster (2 workers) on the test database, started on first use."""
+    with django_db_blocker.unblock():
+        for dedicated in _clusters.dedicated:
+            dedicated.stop()
+        _clusters.dedicated = []
+        if _clusters.shared is None:
+            _clusters.shared = Cluster(log_path=_clusters.log_dir / "shared.log").start()
+    return _clusters.shared
+
+
+@pytest.fixture
+def cluster_factory(_clusters: Clusters, django_db_blocker: Any) -> Iterator[Clusters]:
+    """For tests that stop, kill or multiply clusters: no shared cluster runs meanwhile."""
+    with django_db_blocker.unblock():
+        _clusters.stop_all()
+    yield _clusters
+    with django_db_blocker.unblock():
+        _clusters.stop_all()

@@ -6,6 +6,7 @@ processes must find them too.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from django import forms
 from jobs import registry
 from jobs.cancel import NEVER, CancelToken
 from jobs.progress import NULL_PROGRESS, Progress
+from jobs.retry import TransientError
 
 
 class StepsParams(forms.Form):
@@ -41,7 +43,12 @@ def run_steps(
     progress: Progress = NULL_PROGRESS,
     cancel: CancelToken = NEVER,
 ) -> StepsResult:
-    """Does ``steps`` steps of ``step_ms`` each, checking for a cancel at every step."""
+    """Does ``steps`` steps of ``step_ms`` each, checking for a cancel at every step.
+
+    With a ``marker`` file it appends "start PID TIME" when it begins and "done PID TIME"
+    when it completes: side effects a test can count across processes and restarts.
+    """
+    _mark(marker, "start")
     progress.start(steps, "Stepping")
     for i in range(steps):
         cancel.raise_if_cancelled()
@@ -50,11 +57,51 @@ def run_steps(
         if step_ms:
             cancel.wait(step_ms / 1000)
         progress.advance(1, message=f"Step {i + 1} of {steps}", source=source or None)
-    if marker:
-        with Path(marker).open("a", encoding="utf-8") as fh:
-            fh.write(f"{time.time()}\n")
+    _mark(marker, "done")
     progress.finish("Done")
     return StepsResult(steps=steps)
+
+
+def _mark(marker: str, event: str) -> None:
+    if marker:
+        with Path(marker).open("a", encoding="utf-8") as fh:
+            fh.write(f"{event} {os.getpid()} {time.time()}\n")
+
+
+class FlakyParams(forms.Form):
+    marker = forms.CharField(max_length=500)
+    fail_times = forms.IntegerField(min_value=0, initial=2)
+    permanent = forms.BooleanField(required=False)
+    retry_after = forms.FloatField(required=False, min_value=0)
+
+
+def run_flaky(
+    *,
+    marker: str,
+    fail_times: int,
+    permanent: bool = False,
+    retry_after: float | None = None,
+    progress: Progress = NULL_PROGRESS,
+    cancel: CancelToken = NEVER,
+) -> dict[str, int]:
+    """Fails ``fail_times`` times (transiently, or permanently), then succeeds."""
+    _mark(marker, "attempt")
+    attempts = Path(marker).read_text(encoding="utf-8").count("attempt ")
+    if attempts <= fail_times:
+        if permanent:
+            raise ValueError("the input is wrong and will stay wrong")
+        raise TransientError("provider answered 503", retry_after=retry_after)
+    return {"attempts": attempts}
+
+
+class UniqueParams(forms.Form):
+    steps = forms.IntegerField(min_value=0, initial=20)
+
+
+def run_unique(
+    *, steps: int, progress: Progress = NULL_PROGRESS, cancel: CancelToken = NEVER
+) -> None:
+    run_steps(steps=steps, step_ms=50, progress=progress, cancel=cancel)
 
 
 registry.register(
@@ -64,5 +111,25 @@ registry.register(
         label="Test steps",
         params=StepsParams,
         description="Sleeps through a number of steps, reporting progress.",
+    )
+)
+
+registry.register(
+    registry.JobType(
+        name="test-flaky",
+        func=run_flaky,
+        label="Test flaky",
+        params=FlakyParams,
+        max_attempts=3,
+    )
+)
+
+registry.register(
+    registry.JobType(
+        name="test-unique",
+        func=run_unique,
+        label="Test unique",
+        params=UniqueParams,
+        dedupe=lambda params: "test-unique",
     )
 )

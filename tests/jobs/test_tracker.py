@@ -8,7 +8,7 @@ from django.utils import timezone
 from jobs import live
 from jobs.cancel import CancelEvent
 from jobs.models import JobRun, JobStatus
-from jobs.tracker import JobTracker
+from jobs.tracker import LOST_REASON, SHUTDOWN_REASON, JobTracker
 from tests.cluster import wait_for
 from tests.factories import JobRunFactory
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def running_job() -> JobRun:
-    return JobRunFactory.create(status=JobStatus.RUNNING, started_at=timezone.now())
+    return JobRunFactory.create(status=JobStatus.RUNNING, attempt=1, started_at=timezone.now())
 
 
 def test_live_progress_is_published_and_rows_written_on_each_tenth(running_job):
@@ -63,6 +63,7 @@ def test_cancel_flag_in_the_live_store_trips_the_token_quickly(running_job):
         asked = time.monotonic()
         assert token.wait(2.0)
         assert time.monotonic() - asked < 0.5
+    assert token.reason == "Cancelled"
 
 
 def test_cancel_on_the_row_alone_still_reaches_the_job(running_job):
@@ -71,6 +72,25 @@ def test_cancel_on_the_row_alone_still_reaches_the_job(running_job):
     with JobTracker(running_job.pk, token=token):
         JobRun.objects.filter(pk=running_job.pk).update(cancel_requested_at=timezone.now())
         assert token.wait(3.0)
+    assert token.reason == "Cancelled"
+
+
+def test_a_shutting_down_worker_stops_the_job(running_job):
+    token = CancelEvent()
+    stopping = {"now": False}
+    with JobTracker(running_job.pk, token=token, shutdown_check=lambda: stopping["now"]):
+        assert not token.wait(0.3)
+        stopping["now"] = True
+        assert token.wait(3.0)
+    assert token.reason == SHUTDOWN_REASON
+
+
+def test_a_reclaimed_row_stops_the_previous_attempt(running_job):
+    token = CancelEvent()
+    with JobTracker(running_job.pk, token=token, attempt=1):
+        JobRun.objects.filter(pk=running_job.pk).update(attempt=2)
+        assert token.wait(3.0)
+    assert token.reason == LOST_REASON
 
 
 def test_a_row_that_stopped_running_stops_the_job(running_job):
@@ -78,4 +98,4 @@ def test_a_row_that_stopped_running_stops_the_job(running_job):
     with JobTracker(running_job.pk, token=token):
         JobRun.objects.filter(pk=running_job.pk).update(status=JobStatus.FAILED)
         assert token.wait(3.0)
-    assert token.reason == "The job is no longer running"
+    assert token.reason == LOST_REASON

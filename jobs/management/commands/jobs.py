@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from jobs import registry, selectors, services
+from jobs import maintenance, registry, selectors, services
 from jobs.cli import EXIT_USAGE, enqueue_or_exit
 from jobs.models import JobRun, JobStatus, Trigger
 
@@ -54,6 +54,9 @@ class Command(BaseCommand):
         stats = sub.add_parser("stats", help="Runs, failures, average and p95 duration.")
         stats.add_argument("--days", type=int, default=30, help="window (0: all history)")
         sub.add_parser("types", help="The registered job types and their parameters.")
+        sub.add_parser(
+            "maintain", help="Rescue jobs of lost workers, re-ticket queued jobs, prune history."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"].replace("-", "_")
@@ -157,6 +160,13 @@ class Command(BaseCommand):
                 f"{m.job_type:<18} {m.window:<12} {m.runs:>6} {m.failures:>7} "
                 f"{m.cancelled:>9} {_seconds(m.avg_seconds):>9} {_seconds(m.p95_seconds):>9}"
             )
+
+    def do_maintain(self, options: dict[str, Any]) -> None:
+        report = maintenance.run_maintenance()
+        self.stdout.write(
+            f"requeued {report.requeued}, failed as lost {report.failed}, "
+            f"tickets pushed {report.tickets}, pruned {report.pruned}"
+        )
 
     def do_types(self, options: dict[str, Any]) -> None:
         for spec in registry.all_types():

@@ -1,0 +1,50 @@
+"""What the job system needs from Django-Q2 beyond running tickets.
+
+* ``cluster_is_stopping``: a worker learns that its cluster got SIGTERM/Ctrl+C (Django-Q2
+  only waits for busy workers; it never tells them), so running jobs stop at their next
+  checkpoint and go back to the queue instead of holding the shutdown — or being killed.
+* ``on_worker_spawn``: when a worker (re)starts — at cluster start, or after a worker died —
+  the jobs that dead local processes held are rescued at once, and queued jobs whose
+  ticket was lost get a new one, without waiting for the periodic maintenance.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def cluster_is_stopping() -> bool:
+    """In a cluster worker: has the cluster this process belongs to begun to stop?"""
+    from django_q.conf import Conf
+    from django_q.status import Stat
+
+    sentinel = os.getppid()
+    if sentinel == 1:  # the sentinel is gone: this worker is an orphan
+        return True
+    for stat in Stat.get_all() or []:
+        if stat.sentinel == sentinel:
+            return stat.status in (Conf.STOPPING, Conf.STOPPED)
+    return False
+
+
+def on_worker_spawn(sender: Any = None, **kwargs: Any) -> None:
+    """Django-Q2 ``post_spawn`` receiver; must never raise (it would kill the worker)."""
+    from jobs import maintenance
+
+    try:
+        report = maintenance.rescue_lost_jobs(local_only=True)
+        pushed = maintenance.reticket()
+    except Exception:
+        logger.exception("rescue at worker start failed; the periodic maintenance will retry")
+        return
+    if report.requeued or report.failed or pushed:
+        logger.warning(
+            "worker start: %s job(s) requeued, %s failed as lost, %s ticket(s) pushed",
+            report.requeued,
+            report.failed,
+            pushed,
+        )

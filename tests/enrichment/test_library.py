@@ -1,0 +1,127 @@
+"""The seeded library generator: determinism, shape, realism and speed."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from enrichment.fakes import Album, Artist, Library, Track, generate_library
+from enrichment.fakes.vocab import ALL_GENRES, ALL_MOODS, ALL_STYLES
+
+from .conftest import NOW
+
+
+def test_same_seed_same_library() -> None:
+    first = generate_library(artists=20, seed=3, now=NOW)
+    second = generate_library(artists=20, seed=3, now=NOW)
+    other = generate_library(artists=20, seed=4, now=NOW)
+    assert first == second
+    assert first.artists != other.artists
+
+
+def test_naive_now_is_rejected() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        generate_library(artists=1, seed=1, now=datetime(2026, 1, 1))
+
+
+def test_structure_and_rating_keys(library: Library) -> None:
+    items: list[Artist | Album | Track] = [*library.artists, *library.albums, *library.tracks]
+    keys = [i.rating_key for i in items]
+    assert all(isinstance(k, int) for k in keys)
+    assert len(set(keys)) == len(keys)
+    assert library.max_rating_key == max(keys)
+    for artist in library.artists:
+        assert 1 <= len(artist.genres) <= 4
+        assert set(artist.genres) <= set(ALL_GENRES)
+        assert set(artist.styles) <= set(ALL_STYLES)
+        assert set(artist.moods) <= set(ALL_MOODS)
+        albums = library.albums_of(artist.rating_key)
+        assert 1 <= len(albums) <= 4
+        for album in albums:
+            tracks = library.tracks_of_album(album.rating_key)
+            assert 6 <= len(tracks) <= 14
+            assert album.leaf_count == len(tracks)
+            assert album.genres and set(album.genres) <= set(artist.genres)
+            assert [t.index for t in tracks] == list(range(1, len(tracks) + 1))
+    assert isinstance(library.item(library.tracks[0].rating_key), Track)
+    assert isinstance(library.item(library.albums[0].rating_key), Album)
+    assert isinstance(library.item(library.artists[0].rating_key), Artist)
+
+
+def test_names_are_unique_and_include_tricky_ones(library: Library) -> None:
+    names = [a.title for a in library.artists]
+    assert len({n.casefold() for n in names}) == len(names)
+    assert any(not n.isascii() for n in names)
+    assert any("&" in n for n in names)
+    the = next(a for a in library.artists if a.title.startswith("The "))
+    assert the.title_sort == the.title.removeprefix("The ")
+    assert library.artist_named(names[0].upper()) == library.artists[0]
+
+
+def test_ratings_use_the_plex_scale_and_most_items_are_unrated(library: Library) -> None:
+    ratings = [t.user_rating for t in library.tracks]
+    rated = [r for r in ratings if r is not None]
+    assert rated
+    assert all(0 <= r <= 10 for r in rated)
+    assert len(rated) < len(ratings) / 2
+    for track in library.tracks:
+        assert (track.user_rating is None) == (track.last_rated_at is None)
+
+
+def test_timestamps_are_aware_utc_and_not_in_the_future(library: Library) -> None:
+    items: list[Artist | Album | Track] = [*library.artists, *library.albums, *library.tracks]
+    for item in items:
+        for stamp in (item.added_at, item.updated_at, item.last_viewed_at, item.last_rated_at):
+            if stamp is not None:
+                assert stamp.tzinfo is not None
+                assert stamp.utcoffset() == timedelta(0)
+                assert stamp <= NOW
+
+
+def test_play_history_is_consistent_with_view_counts(library: Library) -> None:
+    plays = library.plays
+    assert len(plays) == len(library.tracks) // 2
+    assert [p.viewed_at for p in plays] == sorted(p.viewed_at for p in plays)
+    assert [p.history_id for p in plays] == list(range(1, len(plays) + 1))
+    assert plays[0].viewed_at >= NOW - timedelta(days=3 * 365)
+    per_track = Counter(p.track_key for p in plays)
+    for track in library.tracks:
+        assert track.view_count == per_track[track.rating_key]
+        if track.view_count:
+            last = max(p.viewed_at for p in plays if p.track_key == track.rating_key)
+            assert track.last_viewed_at == last
+            assert last >= track.added_at
+    for artist in library.artists:
+        tracks = library.tracks_of_artist(artist.rating_key)
+        assert artist.view_count == sum(t.view_count for t in tracks)
+
+
+def test_plays_happen_at_realistic_hours() -> None:
+    lib = generate_library(artists=60, seed=8, now=NOW, plays=6000)
+    hours = Counter(p.viewed_at.hour for p in lib.plays)
+    evening = sum(hours[h] for h in range(17, 22))
+    night = sum(hours[h] for h in range(1, 6))
+    morning = sum(hours[h] for h in range(7, 10))
+    assert evening > 5 * night
+    assert morning > 3 * night
+    assert Counter(p.account_id for p in lib.plays).most_common(1)[0][0] == 1
+
+
+def test_plays_can_be_bounded() -> None:
+    lib = generate_library(artists=10, seed=2, now=NOW, plays=17)
+    assert len(lib.plays) == 17
+    assert generate_library(artists=10, seed=2, now=NOW, plays=0).plays == ()
+
+
+def test_large_library_is_fast() -> None:
+    started = time.perf_counter()
+    lib = generate_library(artists=4000, seed=1, now=datetime(2026, 6, 1, tzinfo=UTC), plays=50_000)
+    elapsed = time.perf_counter() - started
+
+    assert len(lib.tracks) >= 95_000
+    assert len(lib.plays) == 50_000
+    # About 3 s on a slow CI core; the bound only catches an accidental quadratic.
+    assert elapsed < 30

@@ -1,0 +1,236 @@
+"""Fault injection on real clusters: nothing is lost, nothing runs twice at once."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connections, transaction
+
+from jobs import services
+from jobs.models import JobRun, JobStatus, Trigger
+from tests.cluster import wait_for
+
+pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
+
+scaled_only = pytest.mark.skipif(not settings.REDIS_URL, reason="needs the Redis broker")
+
+
+def _events(marker: Path) -> list[tuple[str, int, float]]:
+    if not marker.exists():
+        return []
+    rows = []
+    for line in marker.read_text(encoding="utf-8").splitlines():
+        event, pid, at = line.split()
+        rows.append((event, int(pid), float(at)))
+    return rows
+
+
+def _done(markers: list[Path]) -> bool:
+    return all(any(e[0] == "done" for e in _events(m)) for m in markers)
+
+
+def _all_finished(ids: list[int]) -> bool:
+    return not JobRun.objects.filter(pk__in=ids).exclude(status=JobStatus.SUCCESS).exists()
+
+
+def test_a_killed_worker_job_runs_again_once(cluster_factory, tmp_path):
+    cluster = cluster_factory.new()
+    marker = tmp_path / "job"
+    job_id = services.enqueue("test-steps", {"steps": 40, "step_ms": 50, "marker": str(marker)}).pk
+    wait_for(
+        lambda: (
+            JobRun.objects.filter(pk=job_id, progress_current__gt=0).exists()
+            or (_events(marker) and JobRun.objects.get(pk=job_id).status == JobStatus.RUNNING)
+        ),
+        timeout=20,
+    )
+    job = JobRun.objects.get(pk=job_id)
+    pid = int(job.worker.rpartition(":")[2])
+    assert pid in cluster.worker_pids()
+    os.kill(pid, signal.SIGKILL)
+    killed_at = _events(marker)[-1][2]
+
+    wait_for(lambda: JobRun.objects.get(pk=job_id).status == JobStatus.SUCCESS, timeout=90)
+    job = JobRun.objects.get(pk=job_id)
+    assert job.attempt == 2
+    events = _events(marker)
+    starts = [e for e in events if e[0] == "start"]
+    assert [e[0] for e in events] == ["start", "start", "done"]
+    assert starts[0][1] == pid and starts[1][1] != pid
+    # the second attempt began after the first one's process was gone
+    assert starts[1][2] >= killed_at
+
+
+def test_stopping_the_cluster_requeues_running_jobs_and_loses_nothing(cluster_factory, tmp_path):
+    first = cluster_factory.new()
+    markers = [tmp_path / f"job-{i}" for i in range(22)]
+    with transaction.atomic():
+        ids = [
+            services.enqueue("test-steps", {"steps": 10, "step_ms": 60, "marker": str(m)}).pk
+            for m in markers
+        ]
+    wait_for(
+        lambda: (
+            JobRun.objects.filter(status=JobStatus.RUNNING, progress_current__gt=0).count() == 2
+        ),
+        timeout=20,
+        what="two running jobs",
+    )
+    first.stop()
+    assert not JobRun.objects.filter(pk__in=ids, status=JobStatus.RUNNING).exists()
+    requeued = JobRun.objects.filter(pk__in=ids, progress_message__startswith="Requeued")
+    assert requeued.count() >= 1
+
+    cluster_factory.new()
+    wait_for(lambda: _all_finished(ids), timeout=90, what="all 22 jobs to succeed")
+    for marker in markers:
+        assert sum(1 for e in _events(marker) if e[0] == "done") == 1, marker
+    assert all(j.attempt == 1 for j in JobRun.objects.filter(pk__in=ids))
+
+
+@scaled_only
+def test_a_flushed_redis_loses_no_queued_job(cluster_factory, tmp_path):
+    cluster_factory.new()
+    blockers = [services.enqueue("test-steps", {"steps": 30, "step_ms": 50}).pk for _ in range(2)]
+    wait_for(
+        lambda: JobRun.objects.filter(pk__in=blockers, status=JobStatus.RUNNING).count() == 2,
+        timeout=20,
+    )
+    with transaction.atomic():
+        ids = [services.enqueue("test-steps", {"steps": 2, "step_ms": 10}).pk for _ in range(10)]
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    wait_for(lambda: _all_finished([*ids, *blockers]), timeout=90, what="all jobs to succeed")
+
+
+def test_transient_failures_are_retried_with_growing_delays(cluster_factory, tmp_path):
+    cluster_factory.new()
+    marker = tmp_path / "flaky"
+    job_id = services.enqueue("test-flaky", {"marker": str(marker), "fail_times": 2}).pk
+    wait_for(
+        lambda: (
+            JobRun.objects.filter(pk=job_id, status=JobStatus.QUEUED, attempt=1)
+            .exclude(error="")
+            .exists()
+            or JobRun.objects.get(pk=job_id).attempt > 1
+        ),
+        timeout=20,
+    )
+    waiting = JobRun.objects.get(pk=job_id)
+    if waiting.attempt == 1:
+        assert "Attempt 1 of 3 failed: TransientError: provider answered 503" in waiting.error
+        assert "next attempt at" in waiting.error
+    job = wait_for(
+        lambda: JobRun.objects.filter(pk=job_id, status=JobStatus.SUCCESS).first(), timeout=30
+    )
+    assert job.attempt == 3
+    times = [e[2] for e in _events(marker)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert 0.8 <= gaps[0] < 1.2 + 1.0  # ~1 s backoff (+ jitter, + claim latency)
+    assert gaps[1] > gaps[0]  # ~2 s
+    assert job.result == {"attempts": 3}
+
+
+def test_retry_after_from_the_provider_wins_over_the_backoff(cluster_factory, tmp_path):
+    cluster_factory.new()
+    marker = tmp_path / "flaky"
+    job_id = services.enqueue(
+        "test-flaky", {"marker": str(marker), "fail_times": 1, "retry_after": 3}
+    ).pk
+    wait_for(
+        lambda: JobRun.objects.filter(pk=job_id, status=JobStatus.SUCCESS).exists(), timeout=30
+    )
+    first, second = (e[2] for e in _events(marker))
+    assert 3.0 <= second - first < 5.0
+
+
+def test_a_permanent_error_is_not_retried(cluster_factory, tmp_path):
+    cluster_factory.new()
+    marker = tmp_path / "flaky"
+    job_id = services.enqueue(
+        "test-flaky", {"marker": str(marker), "fail_times": 5, "permanent": True}
+    ).pk
+    job = wait_for(
+        lambda: JobRun.objects.filter(pk=job_id, status=JobStatus.FAILED).first(), timeout=20
+    )
+    assert job.attempt == 1
+    assert job.error == "ValueError: the input is wrong and will stay wrong"
+    assert len(_events(marker)) == 1
+
+
+def test_a_person_s_job_runs_before_scheduled_ones(cluster_factory):
+    cluster_factory.new()
+    hold = services.enqueue("test-steps", {"steps": 10_000, "step_ms": 50}).pk
+    short = services.enqueue("test-steps", {"steps": 1, "step_ms": 300}).pk
+    wait_for(
+        lambda: JobRun.objects.filter(pk__in=[hold, short], status=JobStatus.RUNNING).count() == 2,
+        timeout=20,
+    )
+    quick = {"steps": 1, "step_ms": 10}
+    with transaction.atomic():
+        scheduled = services.enqueue("test-steps", quick, trigger=Trigger.SCHEDULE).pk
+        cli = services.enqueue("test-steps", quick, trigger=Trigger.CLI).pk
+        web = services.enqueue("test-steps", quick, trigger=Trigger.WEB).pk
+    wait_for(lambda: _all_finished([scheduled, cli, web]), timeout=30)
+    services.cancel_job(hold)
+    order = JobRun.objects.filter(pk__in=[scheduled, cli, web]).order_by("started_at")
+    assert [j.pk for j in order] == [cli, web, scheduled]
+
+
+@scaled_only
+def test_two_clusters_share_the_queue_and_each_job_runs_once(cluster_factory, tmp_path):
+    clusters = [cluster_factory.new("a"), cluster_factory.new("b")]
+    markers = [tmp_path / f"job-{i}" for i in range(24)]
+    with transaction.atomic():
+        ids = [
+            services.enqueue("test-steps", {"steps": 4, "step_ms": 50, "marker": str(m)}).pk
+            for m in markers
+        ]
+    wait_for(lambda: _all_finished(ids), timeout=90, what="all jobs to succeed")
+    for marker in markers:
+        assert [e[0] for e in _events(marker)] == ["start", "done"], marker
+    jobs = list(JobRun.objects.filter(pk__in=ids))
+    pids = [set(c.worker_pids()) for c in clusters]
+    for cluster_pids in pids:
+        mine = [j for j in jobs if int(j.worker.rpartition(":")[2]) in cluster_pids]
+        assert _max_overlap(mine) <= 2
+    assert len({int(j.worker.rpartition(":")[2]) for j in jobs} & (pids[0] | pids[1])) > 2
+
+
+def _max_overlap(jobs: list[JobRun]) -> int:
+    events = sorted(
+        [(j.started_at, 1) for j in jobs] + [(j.finished_at, -1) for j in jobs],
+        key=lambda e: (e[0], e[1]),
+    )
+    running = peak = 0
+    for _, delta in events:
+        running += delta
+        peak = max(peak, running)
+    return peak
+
+
+def test_concurrent_enqueues_of_a_unique_type_make_one_job():
+    results: list[int] = []
+    barrier = threading.Barrier(5)
+
+    def enqueue() -> None:
+        barrier.wait()
+        try:
+            results.append(services.enqueue("test-unique", {"steps": 1}).pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=enqueue) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 5
+    assert len(set(results)) == 1
+    assert JobRun.objects.filter(job_type="test-unique").count() == 1
