@@ -29,12 +29,13 @@ from tqdm import tqdm
 from jobs import registry, services
 from jobs.cancel import CancelEvent
 from jobs.models import JobRun, JobStatus, Trigger
+from jobs.progress import source_names
 from jobs.runner import run_direct
 
 if TYPE_CHECKING:
     from types import FrameType
 
-    from jobs.progress import Progress
+    from jobs.progress import Progress, Sources
 
 logger = logging.getLogger("jobs.cli")
 
@@ -54,9 +55,9 @@ class TerminalProgress:
         self._bar.reset(total=total)
         self._describe(message)
 
-    def advance(self, n: int = 1, message: str | None = None, source: str | None = None) -> None:
-        if source is not None:
-            self._sources[source] = self._sources.get(source, 0) + n
+    def advance(self, n: int = 1, message: str | None = None, source: Sources = None) -> None:
+        for name in source_names(source):
+            self._sources[name] = self._sources.get(name, 0) + n
         self._describe(message)
         self._bar.update(n)
 
@@ -94,7 +95,7 @@ class LogProgress:
         self._total, self._current = total, 0
         self._log(message or "started")
 
-    def advance(self, n: int = 1, message: str | None = None, source: str | None = None) -> None:
+    def advance(self, n: int = 1, message: str | None = None, source: Sources = None) -> None:
         self.set(self._current + n, message)
 
     def set(self, current: int, message: str | None = None) -> None:

@@ -17,12 +17,22 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
+# One source ("plex") or several ("plex", "lastfm") when one item used more than one.
+Sources = str | tuple[str, ...] | None
+
+
+def source_names(source: Sources) -> tuple[str, ...]:
+    if source is None:
+        return ()
+    return (source,) if isinstance(source, str) else source
+
+
 @runtime_checkable
 class Progress(Protocol):
     def start(self, total: int | None, message: str = "") -> None:
         """Begin (or re-begin) a phase of ``total`` steps (None: unknown)."""
 
-    def advance(self, n: int = 1, message: str | None = None, source: str | None = None) -> None:
+    def advance(self, n: int = 1, message: str | None = None, source: Sources = None) -> None:
         """``n`` more steps are done; ``source`` counts them per provider (plex, lastfm, ...)."""
 
     def set(self, current: int, message: str | None = None) -> None:
@@ -38,7 +48,7 @@ class NullProgress:
     def start(self, total: int | None, message: str = "") -> None:
         pass
 
-    def advance(self, n: int = 1, message: str | None = None, source: str | None = None) -> None:
+    def advance(self, n: int = 1, message: str | None = None, source: Sources = None) -> None:
         pass
 
     def set(self, current: int, message: str | None = None) -> None:
@@ -97,15 +107,15 @@ class ProgressState:
             self._rate_origin = (self._clock(), 0)
             self._version += 1
 
-    def advance(self, n: int = 1, message: str | None = None, source: str | None = None) -> None:
+    def advance(self, n: int = 1, message: str | None = None, source: Sources = None) -> None:
         with self._lock:
             if self._rate_origin is None:
                 self._rate_origin = (self._clock(), self._current)
             self._current += n
             if message is not None:
                 self._message = message
-            if source is not None:
-                self._sources[source] = self._sources.get(source, 0) + n
+            for name in source_names(source):
+                self._sources[name] = self._sources.get(name, 0) + n
             self._version += 1
 
     def set(self, current: int, message: str | None = None) -> None:
@@ -164,7 +174,7 @@ class TeeProgress:
         for listener in self._listeners:
             listener.start(total, message)
 
-    def advance(self, n: int = 1, message: str | None = None, source: str | None = None) -> None:
+    def advance(self, n: int = 1, message: str | None = None, source: Sources = None) -> None:
         for listener in self._listeners:
             listener.advance(n, message, source)
 

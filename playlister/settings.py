@@ -8,11 +8,17 @@ Everything is read from the environment (and an optional ``.env`` file) with dja
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import django_stubs_ext
 import environ
+
+# plexapi reads these when it is imported: without them every attribute a listing leaves out
+# costs one more request per item (the classic N+1), and datetimes come back naive.
+os.environ.setdefault("PLEXAPI_PLEXAPI_AUTORELOAD", "false")
+os.environ.setdefault("PLEXAPI_PLEXAPI_TIMEZONE", "UTC")
 
 django_stubs_ext.monkeypatch()
 
@@ -34,6 +40,13 @@ def _secret(name: str, default: str = "") -> str:
 
 DATA_DIR = Path(env.str("PLAYLISTER_DATA_DIR", default=str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+# While `make run` serves the demo library (no Plex configured), it writes the fakes' settings
+# here so that every process — the cluster, a `manage.py warm_cache` in another terminal —
+# finds them; the file goes when `make run` stops.
+DEMO_ENV_FILE = DATA_DIR / "demo.env"
+if not env.str("PLAYLISTER_PLEX_URL", default="") and DEMO_ENV_FILE.is_file():
+    environ.Env.read_env(DEMO_ENV_FILE)
 
 DEBUG = env.bool("PLAYLISTER_DEBUG", default=False)
 
@@ -135,7 +148,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Caches and the live store ----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-_KEY_PREFIX = env.str("PLAYLISTER_CACHE_PREFIX", default="playlister")
+PLAYLISTER_CACHE_PREFIX = env.str("PLAYLISTER_CACHE_PREFIX", default="playlister")
+_KEY_PREFIX = PLAYLISTER_CACHE_PREFIX
 if REDIS_URL:
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
@@ -201,6 +215,38 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# --- External services ----------------------------------------------------------------------
+# Plex: the library Playlister reads and writes playlists to. Unset → the demo library.
+PLAYLISTER_PLEX_URL = env.str("PLAYLISTER_PLEX_URL", default="")
+PLAYLISTER_PLEX_TOKEN = _secret("PLAYLISTER_PLEX_TOKEN")
+# The Plex music library section to use (its title); empty → the first music section.
+PLAYLISTER_PLEX_SECTION = env.str("PLAYLISTER_PLEX_SECTION", default="")
+PLAYLISTER_LASTFM_URL = env.str(
+    "PLAYLISTER_LASTFM_URL", default="https://ws.audioscrobbler.com/2.0/"
+)
+PLAYLISTER_LASTFM_API_KEY = _secret("PLAYLISTER_LASTFM_API_KEY")
+# Requests per second to Last.fm, across every process of the deployment.
+PLAYLISTER_LASTFM_RATE = env.float("PLAYLISTER_LASTFM_RATE", default=5.0)
+PLAYLISTER_LASTFM_IGNORE_TAGS = env.list(
+    "PLAYLISTER_LASTFM_IGNORE_TAGS",
+    default=["seen live", "favorite", "favourites", "albums i own", "beautiful"],
+)
+PLAYLISTER_SPOTIFY_TOKEN_URL = env.str(
+    "PLAYLISTER_SPOTIFY_TOKEN_URL", default="https://accounts.spotify.com/api/token"
+)
+PLAYLISTER_SPOTIFY_API_URL = env.str(
+    "PLAYLISTER_SPOTIFY_API_URL", default="https://api.spotify.com/v1/"
+)
+PLAYLISTER_SPOTIFY_CLIENT_ID = env.str("PLAYLISTER_SPOTIFY_CLIENT_ID", default="")
+PLAYLISTER_SPOTIFY_CLIENT_SECRET = _secret("PLAYLISTER_SPOTIFY_CLIENT_SECRET")
+PLAYLISTER_SPOTIFY_RATE = env.float("PLAYLISTER_SPOTIFY_RATE", default=5.0)
+PLAYLISTER_AUDIOMUSE_URL = env.str("PLAYLISTER_AUDIOMUSE_URL", default="")
+PLAYLISTER_AUDIOMUSE_TOKEN = _secret("PLAYLISTER_AUDIOMUSE_TOKEN")
+# Seconds to wait for one HTTP response from a provider.
+PLAYLISTER_HTTP_TIMEOUT = env.float("PLAYLISTER_HTTP_TIMEOUT", default=10.0)
+# Attempts per provider request (network errors, 429, 5xx) before the item counts as failed.
+PLAYLISTER_HTTP_ATTEMPTS = env.int("PLAYLISTER_HTTP_ATTEMPTS", default=4)
 
 # --- Auth, i18n, static -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -367,7 +367,10 @@ class FakeServer(ABC):
     def _record(
         self, arrived: float, request: Request, endpoint: str, status: int, fault: str | None
     ) -> None:
-        self._log.add(RequestRecord(arrived, request.method, request.path, endpoint, status, fault))
+        query = {name: values[0] for name, values in request.query.items() if values}
+        self._log.add(
+            RequestRecord(arrived, request.method, request.path, endpoint, status, fault, query)
+        )
 
     @staticmethod
     def _parse(handler: _Handler) -> Request:

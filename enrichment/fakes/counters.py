@@ -25,6 +25,9 @@ class RequestRecord:
     endpoint: str
     status: int
     fault: str | None = None
+    # Query parameters, so a test can tell which item a request was for (API keys included:
+    # these are the fakes' own generated secrets).
+    query: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,76 @@
+"""The enrichment job types. One spec each drives validation, the API, the dashboard's start
+forms and the management commands."""
+
+from __future__ import annotations
+
+from django import forms
+
+from enrichment.http import TransientProviderError
+from enrichment.refresh import refresh_cache
+from enrichment.warm import warm_album_cache, warm_artist_cache
+from jobs import registry
+from jobs.models import Priority
+
+
+class WarmParams(forms.Form):
+    concurrency = forms.IntegerField(
+        min_value=1, max_value=16, initial=2, help_text="Provider requests in parallel."
+    )
+    skip_cached = forms.BooleanField(
+        required=False, initial=True, help_text="Skip entries that are cached and fresh."
+    )
+    dry_run = forms.BooleanField(
+        required=False, initial=False, help_text="Read and report; write nothing."
+    )
+    limit = forms.IntegerField(
+        min_value=1, required=False, help_text="At most this many items (default: all)."
+    )
+
+
+class RefreshParams(forms.Form):
+    limit = forms.IntegerField(
+        min_value=1, max_value=100_000, initial=200, help_text="At most this many entries."
+    )
+    concurrency = forms.IntegerField(
+        min_value=1, max_value=16, initial=2, help_text="Provider requests in parallel."
+    )
+    dry_run = forms.BooleanField(
+        required=False, initial=False, help_text="Read and report; write nothing."
+    )
+
+
+# The three warmers share the providers' rate limits: one of each at a time is plenty.
+registry.register(
+    registry.JobType(
+        name="cache-warm",
+        func=warm_artist_cache,
+        label="Warm the artist cache",
+        description="Genres for every artist: Plex tags, then Last.fm, then Spotify.",
+        params=WarmParams,
+        transient_errors=(TransientProviderError,),
+        dedupe=lambda params: "cache-warm",
+    )
+)
+registry.register(
+    registry.JobType(
+        name="cache-albums",
+        func=warm_album_cache,
+        label="Warm the album cache",
+        description="Genres for every album: Plex tags, Last.fm album tags, the artist's.",
+        params=WarmParams,
+        transient_errors=(TransientProviderError,),
+        dedupe=lambda params: "cache-albums",
+    )
+)
+registry.register(
+    registry.JobType(
+        name="cache-refresh",
+        func=refresh_cache,
+        label="Refresh the caches",
+        description="Re-fetch entries that are due, most used first.",
+        params=RefreshParams,
+        transient_errors=(TransientProviderError,),
+        priority=Priority.BACKGROUND,
+        dedupe=lambda params: "cache-refresh",
+    )
+)

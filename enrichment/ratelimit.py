@@ -1,0 +1,90 @@
+"""A request-rate limit per provider that holds across every process of a deployment.
+
+GCRA (the "virtual scheduling" form of a leaky bucket): the shared state is one number,
+the theoretical arrival time (TAT) of the next request. Each request reserves the slot at
+``max(TAT, now)`` and pushes TAT one interval on; the caller waits until its slot. With the
+interval a little longer than ``1/rate``, no 1-second window ever sees more than ``rate``
+requests, whatever the number of threads, workers or hosts.
+
+State lives in Redis (an atomic Lua script, using Redis's clock) in the scaled mode, and in
+a file under ``PLAYLISTER_DATA_DIR`` guarded by ``flock`` in the embedded mode (one host).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from jobs.cancel import CancelToken, JobCancelled
+
+# Requests reach the provider with some jitter; spacing them 5 % wider than 1/rate keeps
+# every 1-second window at or below the rate even when two arrivals bunch up.
+SPACING_MARGIN = 1.05
+
+_GCRA_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local ttl = math.ceil((tat + interval - now) * 1000) + 1000
+redis.call('SET', KEYS[1], string.format('%.6f', tat + interval), 'PX', ttl)
+return string.format('%.6f', tat - now)
+"""
+
+_redis: tuple[int, Any] | None = None
+
+
+def _redis_client() -> Any:
+    global _redis
+    import redis
+
+    if _redis is None or _redis[0] != os.getpid():
+        _redis = (os.getpid(), redis.Redis.from_url(settings.REDIS_URL))
+    return _redis[1]
+
+
+class RateLimiter:
+    """``acquire(cancel)`` blocks until this process may send one request."""
+
+    def __init__(self, name: str, rate: float) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.name = name
+        self.rate = rate
+        self.interval = SPACING_MARGIN / rate
+
+    def reserve(self) -> float:
+        """Take the next slot; the seconds to wait for it."""
+        if settings.REDIS_URL:
+            key = f"{settings.PLAYLISTER_CACHE_PREFIX}:ratelimit:{self.name}"
+            return float(_redis_client().eval(_GCRA_LUA, 1, key, f"{self.interval:.6f}"))
+        return self._reserve_file()
+
+    def _reserve_file(self) -> float:
+        path = Path(settings.DATA_DIR) / "ratelimit" / self.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a+", encoding="ascii") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                fh.seek(0)
+                text = fh.read().strip()
+                now = time.time()
+                tat = max(float(text) if text else 0.0, now)
+                fh.seek(0)
+                fh.truncate()
+                fh.write(f"{tat + self.interval:.6f}")
+                fh.flush()
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return tat - now
+
+    def acquire(self, cancel: CancelToken) -> None:
+        wait = self.reserve()
+        if wait > 0 and cancel.wait(wait):
+            raise JobCancelled()

@@ -1,0 +1,354 @@
+"""The cache warmers: ``cache-warm`` (artists), ``cache-albums`` and ``cache-refresh``.
+
+The order per item is cache → Plex tags → Last.fm → Spotify (only when nothing else gave a
+genre). Provider calls run in ``concurrency`` threads; every database write happens in the
+calling thread, in small batches, each its own short transaction. A provider failure on one
+item is counted and skipped (the item is not cached, so the next run tries again); a
+provider that rejects our configuration fails the job at once, naming the setting.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from enrichment.http import ProviderConfigError, ProviderError
+from enrichment.models import AlbumCache, ArtistCache, cache_expiry
+from enrichment.names import normalize_name
+from enrichment.plex import PlexItem, Tags
+from enrichment.providers import Providers, providers_from_settings
+from enrichment.tags import merge_tags, useful_lastfm_tags
+from jobs.cancel import NEVER, CancelToken, JobCancelled
+from jobs.progress import NULL_PROGRESS, Progress
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from django.db.models import Model
+
+logger = logging.getLogger(__name__)
+
+WRITE_BATCH = 50
+SOURCES = ("plex", "lastfm", "spotify", "artist")
+
+
+@dataclass
+class WarmResult:
+    """What a warm did; the counts match the job's source counts."""
+
+    total: int = 0
+    cached: int = 0
+    plex: int = 0
+    lastfm: int = 0
+    spotify: int = 0
+    artist: int = 0
+    failed: int = 0
+    empty: int = 0
+    written: int = 0
+    provider_requests: int = 0
+    dry_run: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One item's enrichment, computed in a worker thread."""
+
+    item: PlexItem
+    genres: list[str] = field(default_factory=list)
+    moods: list[str] = field(default_factory=list)
+    sources: tuple[str, ...] = ()
+    spotify_id: str = ""
+    error: str = ""
+
+
+def enrich_artist(item: PlexItem, tags: Tags, providers: Providers, cancel: CancelToken) -> Outcome:
+    sources: list[str] = []
+    genres = merge_tags(tags.genres or item.genres, tags.styles)
+    if genres:
+        sources.append("plex")
+    if providers.lastfm is not None:
+        cancel.raise_if_cancelled()
+        found = providers.lastfm.artist_top_tags(item.title)
+        extra = useful_lastfm_tags(found or [])
+        if extra:
+            sources.append("lastfm")
+            genres = merge_tags(genres, extra)
+    spotify_id = ""
+    if not genres and providers.spotify is not None:
+        cancel.raise_if_cancelled()
+        artist = providers.spotify.find_artist(item.title)
+        if artist is not None:
+            spotify_id = artist.spotify_id
+            if artist.genres:
+                sources.append("spotify")
+                genres = merge_tags(artist.genres)
+    return Outcome(item, genres, merge_tags(tags.moods), tuple(sources), spotify_id)
+
+
+def enrich_album(
+    item: PlexItem,
+    tags: Tags,
+    providers: Providers,
+    cancel: CancelToken,
+    artist_genres: dict[str, list[str]],
+) -> Outcome:
+    sources: list[str] = []
+    genres = merge_tags(tags.genres or item.genres, tags.styles)
+    if genres:
+        sources.append("plex")
+    if providers.lastfm is not None:
+        cancel.raise_if_cancelled()
+        found = providers.lastfm.album_top_tags(item.artist, item.title)
+        extra = useful_lastfm_tags(found or [])
+        if extra:
+            sources.append("lastfm")
+            genres = merge_tags(genres, extra)
+    if not genres:
+        inherited = artist_genres.get(normalize_name(item.artist), [])
+        if inherited:
+            sources.append("artist")
+            genres = list(inherited)
+    return Outcome(item, genres, merge_tags(tags.moods), tuple(sources))
+
+
+def _guarded(enrich: Callable[[PlexItem, Tags], Outcome], item: PlexItem, tags: Tags) -> Outcome:
+    try:
+        return enrich(item, tags)
+    except (JobCancelled, ProviderConfigError):
+        raise
+    except ProviderError as exc:
+        return Outcome(item, error=str(exc))
+
+
+class _Writer:
+    """Buffers finished outcomes and writes them in small upserts."""
+
+    def __init__(self, *, albums: bool, dry_run: bool, result: WarmResult) -> None:
+        self.albums = albums
+        self.dry_run = dry_run
+        self.result = result
+        self.buffer: list[Outcome] = []
+
+    def add(self, outcome: Outcome, cancel: CancelToken) -> None:
+        self.buffer.append(outcome)
+        if len(self.buffer) >= WRITE_BATCH:
+            cancel.raise_if_cancelled()
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.buffer = self.buffer, []
+        if not batch or self.dry_run:
+            return
+        now = timezone.now()
+        rows: list[Model]
+        if self.albums:
+            rows = [
+                AlbumCache(
+                    artist_name=o.item.artist,
+                    album_name=o.item.title,
+                    normalized_artist=normalize_name(o.item.artist),
+                    normalized_album=normalize_name(o.item.title),
+                    plex_key=o.item.rating_key,
+                    genres=o.genres,
+                    moods=o.moods,
+                    sources=list(o.sources),
+                    cached_at=now,
+                    expires_at=cache_expiry(now),
+                )
+                for o in batch
+            ]
+            AlbumCache.objects.bulk_create(
+                rows,  # type: ignore[arg-type]
+                update_conflicts=True,
+                unique_fields=["normalized_artist", "normalized_album"],
+                update_fields=_UPDATE_FIELDS,
+            )
+        else:
+            unique: dict[str, ArtistCache] = {}
+            for o in batch:
+                unique[normalize_name(o.item.title)] = ArtistCache(
+                    name=o.item.title,
+                    normalized_name=normalize_name(o.item.title),
+                    plex_key=o.item.rating_key,
+                    genres=o.genres,
+                    moods=o.moods,
+                    sources=list(o.sources),
+                    spotify_id=o.spotify_id,
+                    cached_at=now,
+                    expires_at=cache_expiry(now),
+                )
+            ArtistCache.objects.bulk_create(
+                list(unique.values()),
+                update_conflicts=True,
+                unique_fields=["normalized_name"],
+                update_fields=[*_UPDATE_FIELDS, "name", "spotify_id"],
+            )
+        self.result.written += len(batch)
+
+
+_UPDATE_FIELDS = ["plex_key", "genres", "moods", "sources", "cached_at", "expires_at"]
+
+
+def warm_items(
+    items: list[PlexItem],
+    *,
+    providers: Providers,
+    enrich: Callable[[PlexItem, Tags], Outcome],
+    cached: set[str],
+    key: Callable[[PlexItem], str],
+    albums: bool,
+    concurrency: int,
+    dry_run: bool,
+    progress: Progress,
+    cancel: CancelToken,
+    what: str,
+) -> WarmResult:
+    result = WarmResult(total=len(items), dry_run=dry_run)
+    progress.start(len(items), f"Checking {len(items)} {what} against the cache")
+    todo: list[PlexItem] = []
+    for item in items:
+        if key(item) in cached:
+            result.cached += 1
+            progress.advance(1, source="cached")
+        else:
+            todo.append(item)
+    tags = dict(providers.plex.full_tags([i.rating_key for i in todo], cancel=cancel))
+    writer = _Writer(albums=albums, dry_run=dry_run, result=result)
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="warm")
+    try:
+        pending: set[Future[Outcome]] = {
+            pool.submit(_guarded, enrich, item, tags.get(item.rating_key, Tags())) for item in todo
+        }
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                _count(future.result(), result, writer, progress, cancel)
+            cancel.raise_if_cancelled()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        # Complete entries stay: write what finished before the cancel, nothing half-done.
+        writer.flush()
+        raise
+    pool.shutdown(wait=True)
+    cancel.raise_if_cancelled()
+    writer.flush()
+    result.provider_requests = providers.requests_sent
+    progress.finish(f"{result.written} {what} cached, {result.failed} failed")
+    return result
+
+
+def _count(
+    outcome: Outcome,
+    result: WarmResult,
+    writer: _Writer,
+    progress: Progress,
+    cancel: CancelToken,
+) -> None:
+    message = f"{outcome.item.title}"
+    if outcome.error:
+        result.failed += 1
+        if len(result.errors) < 20:
+            result.errors.append(f"{outcome.item.title}: {outcome.error}"[:200])
+        progress.advance(1, message=message, source="failed")
+        return
+    for source in outcome.sources:
+        setattr(result, source, getattr(result, source) + 1)
+    if not outcome.genres:
+        # Nothing learned: not cached, so a later run (or a new provider) may do better.
+        result.empty += 1
+        progress.advance(1, message=message, source=outcome.sources or None)
+        return
+    progress.advance(1, message=message, source=outcome.sources or None)
+    writer.add(outcome, cancel)
+
+
+def _fresh_artist_names(items: Iterable[PlexItem]) -> set[str]:
+    names = [normalize_name(i.title) for i in items]
+    fresh: set[str] = set()
+    for start in range(0, len(names), 500):
+        fresh.update(
+            ArtistCache.objects.filter(
+                normalized_name__in=names[start : start + 500], expires_at__gt=timezone.now()
+            ).values_list("normalized_name", flat=True)
+        )
+    return fresh
+
+
+def warm_artist_cache(
+    *,
+    concurrency: int = 2,
+    skip_cached: bool = True,
+    dry_run: bool = False,
+    limit: int | None = None,
+    progress: Progress = NULL_PROGRESS,
+    cancel: CancelToken = NEVER,
+) -> WarmResult:
+    """Fill the artist genre cache from Plex, Last.fm and Spotify (``cache-warm``)."""
+    providers = providers_from_settings(cancel=cancel)
+    try:
+        artists = providers.plex.artists(cancel=cancel)
+        if limit:
+            artists = artists[:limit]
+        cached = _fresh_artist_names(artists) if skip_cached else set()
+        return warm_items(
+            artists,
+            providers=providers,
+            enrich=lambda item, tags: enrich_artist(item, tags, providers, cancel),
+            cached=cached,
+            key=lambda item: normalize_name(item.title),
+            albums=False,
+            concurrency=concurrency,
+            dry_run=dry_run,
+            progress=progress,
+            cancel=cancel,
+            what="artists",
+        )
+    finally:
+        providers.close()
+
+
+def warm_album_cache(
+    *,
+    concurrency: int = 2,
+    skip_cached: bool = True,
+    dry_run: bool = False,
+    limit: int | None = None,
+    progress: Progress = NULL_PROGRESS,
+    cancel: CancelToken = NEVER,
+) -> WarmResult:
+    """Fill the album genre cache: Plex album tags, Last.fm album tags, else the artist's
+    genres (``cache-albums``)."""
+    providers = providers_from_settings(cancel=cancel)
+    try:
+        albums = providers.plex.albums(cancel=cancel)
+        if limit:
+            albums = albums[:limit]
+        cached: set[str] = set()
+        if skip_cached:
+            cached = {
+                f"{a}\x00{b}"
+                for a, b in AlbumCache.objects.filter(expires_at__gt=timezone.now()).values_list(
+                    "normalized_artist", "normalized_album"
+                )
+            }
+        artist_genres = dict(ArtistCache.objects.values_list("normalized_name", "genres"))
+        return warm_items(
+            albums,
+            providers=providers,
+            enrich=lambda item, tags: enrich_album(item, tags, providers, cancel, artist_genres),
+            cached=cached,
+            key=lambda item: f"{normalize_name(item.artist)}\x00{normalize_name(item.title)}",
+            albums=True,
+            concurrency=concurrency,
+            dry_run=dry_run,
+            progress=progress,
+            cancel=cancel,
+            what="albums",
+        )
+    finally:
+        providers.close()

@@ -1,0 +1,40 @@
+"""Fakes wired into settings, for enrichment tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from enrichment.demo import demo_settings
+from enrichment.fakes import DemoServices, Library, generate_library, start_demo_services
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def library_of(artists: int, seed: int = 7, **kwargs: object) -> Library:
+    return generate_library(artists=artists, seed=seed, now=NOW, **kwargs)  # type: ignore[arg-type]
+
+
+def start(library: Library, **kwargs: object) -> DemoServices:
+    return start_demo_services(library, **kwargs)  # type: ignore[arg-type]
+
+
+def env_for(services: DemoServices, **extra: str) -> dict[str, str]:
+    """Environment for a subprocess (CLI, cluster) pointed at the fakes."""
+    return {
+        **demo_settings(services),
+        "PLAYLISTER_LASTFM_RATE": "200",
+        "PLAYLISTER_SPOTIFY_RATE": "200",
+        "PLAYLISTER_HTTP_TIMEOUT": "1",
+        **extra,
+    }
+
+
+def configure(settings: object, services: DemoServices, **extra: object) -> None:
+    """Point this process's settings at the fakes (pytest-django's ``settings`` fixture)."""
+    for name, value in env_for(services).items():
+        if name.endswith(("_RATE", "_TIMEOUT")):
+            setattr(settings, name, float(value))
+        else:
+            setattr(settings, name, value)
+    for name, value in extra.items():
+        setattr(settings, name, value)

@@ -1,0 +1,168 @@
+"""cache-warm / cache-albums / cache-refresh against the fake servers over real HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from enrichment.fakes import FaultPlan
+from enrichment.http import ProviderConfigError
+from enrichment.models import AlbumCache, ArtistCache
+from enrichment.refresh import due_for_refresh, refresh_cache
+from enrichment.warm import warm_album_cache, warm_artist_cache
+from jobs.models import JobStatus
+from jobs.progress import MemoryProgress
+from jobs.runner import run_direct
+from tests.enrichment.helpers import configure, library_of, start
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def small(settings):
+    services = start(library_of(40))
+    configure(settings, services)
+    yield services
+    services.stop()
+
+
+def test_a_big_library_costs_a_few_plex_requests_not_one_per_artist(settings):
+    with start(library_of(2000, seed=3)) as services:
+        configure(settings, services, PLAYLISTER_LASTFM_API_KEY="", PLAYLISTER_SPOTIFY_CLIENT_ID="")
+        services.plex.reset_counters()
+        result = warm_artist_cache(concurrency=2)
+        requests = services.plex.request_count()
+    assert result.total == 2000
+    assert result.plex == result.written == ArtistCache.objects.count()
+    assert requests / 2000 <= 0.02, requests
+
+
+def test_warm_merges_plex_and_lastfm_and_counts_sources(small):
+    progress = MemoryProgress()
+    result = warm_artist_cache(concurrency=4, progress=progress)
+    assert result.total == 40
+    assert result.failed == 0
+    snap = progress.snapshot()
+    assert snap.current == 40
+    assert snap.source_counts["plex"] == result.plex > 0
+    assert snap.source_counts.get("lastfm", 0) == result.lastfm > 0
+    entry = ArtistCache.objects.exclude(sources=["plex"]).first()
+    assert entry is not None and "lastfm" in entry.sources
+    assert entry.genres == list(dict.fromkeys(entry.genres))  # no duplicates
+    ignored = {"seen live", "favorite", "favourites", "albums i own", "beautiful"}
+    for row in ArtistCache.objects.all():
+        assert row.genres, row.name  # empty results are not cached
+        assert not ignored & set(row.genres)
+        assert row.genres == [g.lower() for g in row.genres]
+        days = (row.expires_at - row.cached_at).total_seconds() / 86400
+        assert 81 <= days <= 99
+
+
+def test_dry_run_writes_nothing_and_skip_cached_calls_no_provider(small):
+    dry = warm_artist_cache(dry_run=True)
+    assert dry.dry_run and dry.written == 0
+    assert not ArtistCache.objects.exists()
+
+    warm_artist_cache()
+    cached = ArtistCache.objects.count()
+    small.lastfm.reset_counters()
+    small.spotify.reset_counters()
+    again = warm_artist_cache(skip_cached=True)
+    assert again.cached == cached
+    # artists that gave nothing before are asked again; cached ones are not
+    asked = {r.query.get("artist") for r in small.lastfm.records("artist.getTopTags")}
+    assert not asked & set(ArtistCache.objects.values_list("name", flat=True))
+    assert again.total - again.cached == len(asked) + again.failed
+
+
+def test_failing_lastfm_calls_are_retried_counted_and_never_crash(settings):
+    with start(library_of(120, seed=5)) as services:
+        configure(settings, services, PLAYLISTER_HTTP_TIMEOUT=0.4, PLAYLISTER_HTTP_ATTEMPTS=3)
+        services.lastfm.set_faults(
+            FaultPlan(
+                rate_429=0.08,
+                retry_after=1,
+                rate_500=0.06,
+                rate_timeout=0.03,
+                timeout_seconds=1.0,
+                rate_malformed=0.03,
+                seed=42,
+            )
+        )
+        result = warm_artist_cache(concurrency=6)
+        records = services.lastfm.records("artist.getTopTags")
+
+    per_artist = defaultdict(list)
+    for record in records:
+        per_artist[record.query["artist"]].append(record)
+    injected = sum(1 for r in records if r.fault)
+    assert injected >= 0.15 * len(records)
+    unrecovered = sum(1 for rs in per_artist.values() if all(r.fault for r in rs))
+    assert result.failed == unrecovered
+    assert result.total == 120
+    assert ArtistCache.objects.count() + result.failed + result.empty == 120
+    # every 429 was followed by a wait of at least its Retry-After
+    for rs in per_artist.values():
+        for first, second in zip(rs, rs[1:], strict=False):
+            if first.fault == "429":
+                assert second.at - first.at >= 0.95
+
+
+def test_an_invalid_lastfm_key_fails_fast_naming_the_setting(small, settings):
+    settings.PLAYLISTER_LASTFM_API_KEY = "wrong-key"
+    started = time.monotonic()
+    job = run_direct("cache-warm", {})
+    assert job.status == JobStatus.FAILED
+    assert "PLAYLISTER_LASTFM_API_KEY" in job.error
+    assert "\n" not in job.error
+    assert "wrong-key" not in job.error
+    assert time.monotonic() - started < 5
+
+
+def test_an_unreachable_plex_fails_naming_the_url(settings):
+    settings.PLAYLISTER_PLEX_URL = "http://127.0.0.1:9"
+    settings.PLAYLISTER_PLEX_TOKEN = "secret-token"
+    job = run_direct("cache-warm", {})
+    assert job.status == JobStatus.FAILED
+    assert "http://127.0.0.1:9" in job.error and "PLAYLISTER_PLEX_URL" in job.error
+    assert "secret-token" not in job.error
+    with pytest.raises(ProviderConfigError, match="set PLAYLISTER_PLEX_URL"):
+        settings.PLAYLISTER_PLEX_URL = ""
+        warm_artist_cache()
+
+
+def test_albums_take_plex_then_lastfm_then_the_artist(small):
+    warm_artist_cache()
+    result = warm_album_cache(concurrency=3)
+    assert result.failed == 0
+    assert AlbumCache.objects.count() == result.written > 0
+    assert result.plex > 0
+    assert all(row.genres for row in AlbumCache.objects.all())
+
+
+def test_refresh_takes_due_entries_hot_first_up_to_the_limit(small):
+    warm_artist_cache()
+    now = timezone.now()
+    rows = list(ArtistCache.objects.order_by("id"))
+    hot, warm, cold, fresh = rows[0], rows[1], rows[2], rows[3]
+    ArtistCache.objects.filter(pk=hot.pk).update(
+        last_used_at=now - timedelta(days=2), cached_at=now - timedelta(days=70)
+    )
+    ArtistCache.objects.filter(pk=warm.pk).update(
+        last_used_at=now - timedelta(days=90), cached_at=now - timedelta(days=130)
+    )
+    ArtistCache.objects.filter(pk=cold.pk).update(
+        last_used_at=None, cached_at=now - timedelta(days=400)
+    )
+    ArtistCache.objects.filter(pk=fresh.pk).update(last_used_at=now)
+    due = due_for_refresh(ArtistCache, now=now, limit=10)
+    assert [e.pk for e in due] == [hot.pk, warm.pk, cold.pk]
+    result = refresh_cache(limit=2)
+    assert result.total == 2
+    refreshed = ArtistCache.objects.get(pk=hot.pk)
+    assert refreshed.cached_at > now - timedelta(minutes=5)
+    assert ArtistCache.objects.get(pk=cold.pk).cached_at < now - timedelta(days=300)
