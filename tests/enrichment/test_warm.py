@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import defaultdict
 from datetime import timedelta
@@ -107,7 +108,7 @@ def test_failing_lastfm_calls_are_retried_counted_and_never_crash(settings):
     assert ArtistCache.objects.count() + result.failed + result.empty == 120
     # every 429 was followed by a wait of at least its Retry-After
     for rs in per_artist.values():
-        for first, second in zip(rs, rs[1:], strict=False):
+        for first, second in itertools.pairwise(rs):
             if first.fault == "429":
                 assert second.at - first.at >= 0.95
 

@@ -55,14 +55,16 @@ def test_two_enrichment_jobs_together_keep_the_lastfm_rate(cluster_factory):
         warm = services.enqueue("cache-warm", {"concurrency": 4}).pk
         albums = services.enqueue("cache-albums", {"concurrency": 4}).pk
         wait_for(
-            lambda: JobRun.objects.filter(pk__in=[warm, albums], status=JobStatus.RUNNING).count()
-            == 2
-            or JobRun.objects.filter(pk=warm, status=JobStatus.SUCCESS).exists(),
+            lambda: (
+                JobRun.objects.filter(pk__in=[warm, albums], status=JobStatus.RUNNING).count() == 2
+                or JobRun.objects.filter(pk=warm, status=JobStatus.SUCCESS).exists()
+            ),
             timeout=20,
         )
         wait_for(
-            lambda: JobRun.objects.filter(pk__in=[warm, albums], status=JobStatus.SUCCESS).count()
-            == 2,
+            lambda: (
+                JobRun.objects.filter(pk__in=[warm, albums], status=JobStatus.SUCCESS).count() == 2
+            ),
             timeout=60,
             what="both jobs to succeed",
         )
