@@ -36,5 +36,5 @@ def configure(settings: object, services: DemoServices, **extra: object) -> None
             setattr(settings, name, float(value))
         else:
             setattr(settings, name, value)
-    for name, value in extra.items():
-        setattr(settings, name, value)
+    for extra_name, extra_value in extra.items():
+        setattr(settings, extra_name, extra_value)
