@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from enrichment.audiomuse_sync import sync_audio_features
 from enrichment.http import TransientProviderError
 from enrichment.refresh import refresh_cache
 from enrichment.warm import warm_album_cache, warm_artist_cache
@@ -72,5 +73,30 @@ registry.register(
         transient_errors=(TransientProviderError,),
         priority=Priority.BACKGROUND,
         dedupe=lambda params: "cache-refresh",
+    )
+)
+
+
+class AudioMuseSyncParams(forms.Form):
+    dry_run = forms.BooleanField(
+        required=False, help_text="Read AudioMuse-AI's index and report; write nothing."
+    )
+
+
+registry.register(
+    registry.JobType(
+        name="audiomuse-sync",
+        func=sync_audio_features,
+        label="Sync AudioMuse-AI features",
+        description=(
+            "Audio features (tempo, key, energy, moods) from AudioMuse-AI: fetches only new or "
+            "re-analysed tracks and deletes the ones it no longer lists."
+        ),
+        params=AudioMuseSyncParams,
+        # AudioMuse-AI answers 503 while it is busy analysing; a later attempt usually works.
+        max_attempts=5,
+        transient_errors=(TransientProviderError,),
+        # Two syncs at once would fetch the same payloads and race on the same rows.
+        dedupe=lambda params: "audiomuse-sync",
     )
 )

@@ -118,9 +118,13 @@ def _option_name(field_name: str) -> str:
     return "--" + field_name.replace("_", "-")
 
 
-def add_params_arguments(parser: ArgumentParser, spec: registry.JobType) -> None:
+def add_params_arguments(
+    parser: ArgumentParser, spec: registry.JobType, *, skip: tuple[str, ...] = ()
+) -> None:
     """One flag per field of the job type's params form; the form still validates."""
     for name, field in spec.params.base_fields.items():
+        if name in skip:
+            continue
         help_text = str(field.help_text or field.label or name)
         if isinstance(field, forms.BooleanField):
             parser.add_argument(
@@ -147,6 +151,8 @@ class JobCommand(BaseCommand):
     """Base class of a job type's management command (see the module docstring)."""
 
     job_type: str = ""
+    # Params the command takes another way (a positional argument) rather than as flags.
+    skip_params: tuple[str, ...] = ()
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
@@ -159,7 +165,7 @@ class JobCommand(BaseCommand):
             action="store_true",
             help="Hand the job to the job cluster instead of running it here; prints its id.",
         )
-        add_params_arguments(parser, registry.get(self.job_type))
+        add_params_arguments(parser, registry.get(self.job_type), skip=self.skip_params)
 
     def get_params(self, options: dict[str, Any]) -> dict[str, Any]:
         """The job's params from the parsed options; override for positional arguments."""

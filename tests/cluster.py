@@ -55,12 +55,15 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     }
 
 
-def manage(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
-    """Start ``manage.py ARGS`` on the test database; text pipes for stdout and stderr."""
+def manage(*args: str, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.Popen[str]:
+    """Start ``manage.py ARGS`` on the test database; text pipes for stdout and stderr.
+
+    ``env`` adds variables to the subprocess's environment (a fake provider's URL, say).
+    """
     return subprocess.Popen(
         [sys.executable, "manage.py", *args],
         cwd=BASE_DIR,
-        env=subprocess_env(),
+        env=subprocess_env(**(env or {})),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

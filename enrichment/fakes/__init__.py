@@ -6,6 +6,7 @@ app's demo mode. Everything is stdlib-only and deterministic for a library seed.
 
 from __future__ import annotations
 
+from enrichment.fakes.audiomuse import AnalyzedTrack, FakeAudioMuse
 from enrichment.fakes.base import FakeServer, Request, Response
 from enrichment.fakes.counters import STATUS_DROPPED, RequestRecord, RequestStats
 from enrichment.fakes.demo import DemoServices, start_demo_services
@@ -19,8 +20,10 @@ from enrichment.fakes.spotify import FakeSpotify
 __all__ = [
     "STATUS_DROPPED",
     "Album",
+    "AnalyzedTrack",
     "Artist",
     "DemoServices",
+    "FakeAudioMuse",
     "FakeLastFm",
     "FakePlexServer",
     "FakeServer",

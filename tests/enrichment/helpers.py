@@ -10,8 +10,8 @@ from enrichment.fakes import DemoServices, Library, generate_library, start_demo
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-def library_of(artists: int, seed: int = 7, **kwargs: object) -> Library:
-    return generate_library(artists=artists, seed=seed, now=NOW, **kwargs)  # type: ignore[arg-type]
+def library_of(artists: int, seed: int = 7, *, now: datetime = NOW, **kwargs: object) -> Library:
+    return generate_library(artists=artists, seed=seed, now=now, **kwargs)  # type: ignore[arg-type]
 
 
 def start(library: Library, **kwargs: object) -> DemoServices:

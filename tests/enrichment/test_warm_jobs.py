@@ -24,7 +24,7 @@ def test_cancel_stops_a_warm_within_a_second_even_in_a_retry_after_wait(cluster_
         job_id = services.enqueue("cache-warm", {"concurrency": 2}).pk
         wait_for(
             lambda: (p := live.read_progress(job_id)) is not None and p.current >= 60,
-            timeout=30,
+            timeout=90,
             what="60 artists done",
         )
         fakes.lastfm.set_faults(FaultPlan(rate_429=1.0, retry_after=30))
@@ -65,7 +65,7 @@ def test_two_enrichment_jobs_together_keep_the_lastfm_rate(cluster_factory):
             lambda: (
                 JobRun.objects.filter(pk__in=[warm, albums], status=JobStatus.SUCCESS).count() == 2
             ),
-            timeout=60,
+            timeout=120,
             what="both jobs to succeed",
         )
         workers = set(JobRun.objects.filter(pk__in=[warm, albums]).values_list("worker", flat=True))

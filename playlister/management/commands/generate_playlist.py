@@ -1,0 +1,61 @@
+"""``manage.py generate_playlist WINDOW|all``: one window's playlist, or every window's."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from django.core.management.base import CommandError
+
+from jobs.cli import EXIT_FAILED, EXIT_USAGE, JobCommand, enqueue_or_exit, run_or_exit
+from jobs.models import JobStatus, Trigger
+from playlister.windows import Window
+
+if TYPE_CHECKING:
+    from argparse import ArgumentParser
+
+
+class Command(JobCommand):
+    help = "Generate a playlist: morning, afternoon, evening, discovery, throwback, or all."
+    job_type = "playlist"
+    skip_params = ("window",)
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("which", metavar="WINDOW|all", help=", ".join([*Window, "all"]))
+        super().add_arguments(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        which = options["which"]
+        if which != "all" and which not in Window.__members__.values():
+            raise CommandError(
+                f"unknown window {which!r} (choose: {', '.join([*Window, 'all'])})",
+                returncode=EXIT_USAGE,
+            )
+        windows = list(Window) if which == "all" else [Window(which)]
+        trigger = Trigger.SCHEDULE if options["scheduled"] else Trigger.CLI
+        failed = False
+        for window in windows:
+            params = {**self.get_params(options), "window": window.value}
+            if options["enqueue"]:
+                job = enqueue_or_exit(self.job_type, params, trigger=trigger)
+                self.stdout.write(str(job.pk))
+                continue
+            try:
+                job = run_or_exit(
+                    self.job_type,
+                    params,
+                    trigger=trigger,
+                    terminal=not options["scheduled"],
+                    stderr=self.stderr,
+                )
+            except SystemExit as exit_:
+                if exit_.code != EXIT_FAILED or len(windows) == 1:
+                    raise
+                failed = True  # keep going: one window's failure should not stop the others
+                continue
+            if job.status == JobStatus.SUCCESS and job.result:
+                self.stdout.write(
+                    self.style.SUCCESS(f"{job.result['title']}: {job.result['summary']}")
+                )
+        if failed:
+            sys.exit(EXIT_FAILED)

@@ -1,0 +1,109 @@
+"""The playlist domain: user-defined custom playlists and every playlist Playlister wrote."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+
+class Strategy(models.TextChoices):
+    BALANCED = "balanced", "Balanced"
+    QUALITY = "quality", "Quality"
+    DISCOVERY = "discovery", "Discovery"
+    THROWBACK = "throwback", "Throwback"
+
+
+def _tag_list(value: object, what: str) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValidationError(f"{what} must be a list of names.")
+    if len(value) > 2:
+        raise ValidationError(f"At most 2 {what}.")
+
+
+def validate_genres(value: object) -> None:
+    _tag_list(value, "genres")
+
+
+def validate_moods(value: object) -> None:
+    _tag_list(value, "moods")
+
+
+class CustomPlaylist(models.Model):
+    """A playlist a person defined by genres and/or moods."""
+
+    name = models.CharField(max_length=100, unique=True)
+    genres = models.JSONField(default=list, blank=True, validators=[validate_genres])
+    moods = models.JSONField(default=list, blank=True, validators=[validate_moods])
+    target_size = models.PositiveSmallIntegerField(
+        default=50, validators=[MinValueValidator(10), MaxValueValidator(200)]
+    )
+    strategy = models.CharField(max_length=16, choices=Strategy.choices, default=Strategy.BALANCED)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "custom_playlists"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(target_size__gte=10) & models.Q(target_size__lte=200),
+                name="custom_playlist_target_size_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not self.genres and not self.moods:
+            raise ValidationError("Choose at least one genre or mood.")
+
+
+class Playlist(models.Model):
+    """One playlist as generated and written to Plex; kept for history and exclusions."""
+
+    window = models.CharField(max_length=100, help_text="morning … throwback, or custom:<name>")
+    custom = models.ForeignKey(
+        CustomPlaylist, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=500, blank=True)
+    plex_key = models.CharField(max_length=64, blank=True, help_text="Plex's ratingKey")
+    generated_at = models.DateTimeField(default=timezone.now)
+    track_count = models.PositiveIntegerField(default=0)
+    duration_ms = models.BigIntegerField(default=0)
+    seed = models.BigIntegerField(default=0)
+    job_id = models.BigIntegerField(null=True, blank=True, help_text="the job_runs row")
+    dry_run = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "playlists"
+        ordering = ["-generated_at"]
+        indexes = [models.Index(fields=["window", "-generated_at"], name="playlists_window")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.generated_at:%Y-%m-%d %H:%M})"
+
+
+class PlaylistTrack(models.Model):
+    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="tracks")
+    position = models.PositiveSmallIntegerField()
+    rating_key = models.CharField(max_length=64)
+    title = models.CharField(max_length=500, blank=True)
+    artist = models.CharField(max_length=500, blank=True)
+    genre = models.CharField(max_length=100, blank=True)
+    score = models.FloatField(default=0)
+
+    class Meta:
+        db_table = "playlist_tracks"
+        ordering = ["playlist", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["playlist", "position"], name="playlist_track_pos")
+        ]
+        indexes = [models.Index(fields=["rating_key"], name="playlist_tracks_key")]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.artist} — {self.title}"
