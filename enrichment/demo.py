@@ -3,11 +3,13 @@ Plex server (``make run`` with nothing configured, ``manage.py demo_services``).
 
 from __future__ import annotations
 
+import secrets
 import shlex
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from enrichment.fakes import DemoServices, generate_library, start_demo_services
+from enrichment.fakes import DemoServices, FakeAudioMuse, generate_library, start_demo_services
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -16,23 +18,53 @@ DEMO_ARTISTS = 300
 DEMO_SEED = 2026
 
 
+@dataclass
+class Demo:
+    """The running demo fakes: Plex, Last.fm and Spotify, and AudioMuse-AI."""
+
+    services: DemoServices
+    audiomuse: FakeAudioMuse
+    audiomuse_token: str = field(repr=False)
+
+    def stop(self) -> None:
+        self.services.stop()
+        self.audiomuse.stop()
+
+
 def start_demo(
     *, artists: int = DEMO_ARTISTS, seed: int = DEMO_SEED, latency: float = 0.02, port: int = 0
-) -> DemoServices:
+) -> Demo:
     """Generate the demo library and serve it; ``port`` (if not 0) is Plex's, the others
     follow it."""
     library = generate_library(artists=artists, seed=seed, now=datetime.now(UTC))
-    return start_demo_services(
+    services = start_demo_services(
         library,
         plex_port=port,
         lastfm_port=port + 1 if port else 0,
         spotify_port=port + 2 if port else 0,
         latency=latency,
     )
+    token = secrets.token_urlsafe(20)
+    audiomuse = FakeAudioMuse(library, token=token, port=port + 3 if port else 0, latency=latency)
+    try:
+        audiomuse.start()
+    except BaseException:
+        services.stop()
+        raise
+    return Demo(services, audiomuse, token)
 
 
-def demo_settings(services: DemoServices) -> dict[str, str]:
+def demo_settings(demo: Demo) -> dict[str, str]:
     """The environment that points Playlister at the running fakes."""
+    return {
+        **provider_settings(demo.services),
+        "PLAYLISTER_AUDIOMUSE_URL": demo.audiomuse.url,
+        "PLAYLISTER_AUDIOMUSE_TOKEN": demo.audiomuse_token,
+    }
+
+
+def provider_settings(services: DemoServices) -> dict[str, str]:
+    """The environment that points Playlister at fake Plex, Last.fm and Spotify."""
     return {
         "PLAYLISTER_PLEX_URL": services.plex_url,
         "PLAYLISTER_PLEX_TOKEN": services.plex_token,

@@ -86,6 +86,10 @@ class JobTracker(ProgressState):
 
     # -- lifecycle ----------------------------------------------------------------------
     def __enter__(self) -> JobTracker:
+        # Keys left by an earlier run with this id (a job that ended between a cancel's row
+        # update and its flag write; ids reused after a database reset) must not stop this
+        # run. A cancel made since the claim is still seen: the row is polled too.
+        live.clear(self.job_id)
         self._thread = threading.Thread(
             target=self._run, name=f"job-{self.job_id}-reporter", daemon=True
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from enrichment.demo import demo_settings
+from enrichment.demo import provider_settings
 from enrichment.fakes import DemoServices, Library, generate_library, start_demo_services
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -21,7 +21,7 @@ def start(library: Library, **kwargs: object) -> DemoServices:
 def env_for(services: DemoServices, **extra: str) -> dict[str, str]:
     """Environment for a subprocess (CLI, cluster) pointed at the fakes."""
     return {
-        **demo_settings(services),
+        **provider_settings(services),
         "PLAYLISTER_LASTFM_RATE": "200",
         "PLAYLISTER_SPOTIFY_RATE": "200",
         "PLAYLISTER_HTTP_TIMEOUT": "1",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
+from django.db import connections
 
 from enrichment.fakes import FaultPlan
 from enrichment.models import ArtistCache
@@ -92,3 +94,24 @@ def test_warm_cache_command_shows_a_bar_and_fills_the_cache():
     job = JobRun.objects.get()
     assert (job.job_type, job.trigger, job.status) == ("cache-warm", Trigger.CLI, JobStatus.SUCCESS)
     assert ArtistCache.objects.count() == job.result["written"] > 0
+
+
+def test_five_concurrent_enqueues_of_cache_warm_make_one_job():
+    results: list[JobRun] = []
+    barrier = threading.Barrier(5)
+
+    def enqueue() -> None:
+        barrier.wait()
+        try:
+            results.append(services.enqueue("cache-warm", {"concurrency": 2}))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=enqueue) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({job.pk for job in results}) == 1
+    assert sum(1 for job in results if job.deduplicated) == 4
+    assert JobRun.objects.filter(job_type="cache-warm").count() == 1

@@ -99,3 +99,10 @@ def test_a_row_that_stopped_running_stops_the_job(running_job):
         JobRun.objects.filter(pk=running_job.pk).update(status=JobStatus.FAILED)
         assert token.wait(3.0)
     assert token.reason == LOST_REASON
+
+
+def test_a_stale_cancel_flag_from_an_earlier_run_is_ignored(running_job):
+    live.request_cancel(running_job.pk)  # left over by a run that ended before it landed
+    token = CancelEvent()
+    with JobTracker(running_job.pk, token=token, live_interval=0.05):
+        assert not token.wait(1.5)  # a flag tick and a row poll have passed

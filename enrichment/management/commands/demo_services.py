@@ -1,4 +1,4 @@
-"""``manage.py demo_services``: the fake Plex, Last.fm and Spotify in the foreground."""
+"""``manage.py demo_services``: every fake service (Plex, Last.fm, Spotify, AudioMuse-AI)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,14 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=DEMO_SEED)
         parser.add_argument("--latency", type=float, default=0.02, help="seconds per request")
         parser.add_argument(
-            "--port", type=int, default=32400, help="Plex's port; Last.fm and Spotify follow"
+            "--port",
+            type=int,
+            default=32400,
+            help="Plex's port; the other fakes follow",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        services = start_demo(
+        demo = start_demo(
             artists=options["artists"],
             seed=options["seed"],
             latency=options["latency"],
@@ -37,11 +40,11 @@ class Command(BaseCommand):
                 f"Demo library of {options['artists']} artists served. Point Playlister at it "
                 "(these secrets are generated for the fakes and valid only here):"
             )
-            for name, value in demo_settings(services).items():
+            for name, value in demo_settings(demo).items():
                 self.stdout.write(f"export {name}={shlex.quote(value)}")
             self.stdout.write("Ctrl+C stops the servers.")
             threading.Event().wait()
         except KeyboardInterrupt:
             pass
         finally:
-            services.stop()
+            demo.stop()
