@@ -8,7 +8,11 @@ SCALED_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/playlister
 SCALED_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: run test lint test-embedded test-scaled check-services format clean help
+# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint test-embedded test-scaled check-services browser-deps format clean help
 
 help:
 	@echo "make run    set up and serve the app at http://127.0.0.1:8000 with a job cluster"
@@ -43,11 +47,17 @@ format: $(STAMP)
 
 test: lint test-embedded test-scaled
 
-test-embedded: $(STAMP)
+browser-deps:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Chromium for the browser tests (apt-get install chromium)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test-embedded: $(STAMP) browser-deps
 	@echo "== embedded mode: SQLite + Django-Q2 ORM broker =="
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest $(PYTEST_ARGS)
 
-test-scaled: $(STAMP) check-services
+test-scaled: $(STAMP) check-services browser-deps
 	@echo "== scaled mode: PostgreSQL + Redis broker =="
 	DATABASE_URL=$(SCALED_DATABASE_URL) REDIS_URL=$(SCALED_REDIS_URL) $(PY) -m pytest $(PYTEST_ARGS)
 

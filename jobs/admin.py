@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.urls import reverse
 
 from jobs import services
 from jobs.models import JobRun, JobStatus
@@ -35,6 +36,9 @@ class JobRunAdmin(admin.ModelAdmin[JobRun]):
     date_hierarchy = "queued_at"
     show_full_result_count = False
     actions = ["cancel_selected"]
+
+    def view_on_site(self, obj: JobRun) -> str:
+        return reverse("jobs:detail", args=[obj.pk])
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -2,12 +2,24 @@ from __future__ import annotations
 
 from django.urls import path
 
-from jobs import views
+from jobs.views import api, pages, stream
 
 app_name = "jobs"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("health", views.health, name="health"),
-    path("queue/stats", views.queue_stats, name="queue-stats"),
+    # Pages and the partials their HTMX regions poll.
+    path("", pages.dashboard, name="dashboard"),
+    path("partials/live", pages.dashboard_live, name="dashboard-live"),
+    path("jobs/", pages.history, name="history"),
+    path("jobs/metrics", pages.history_metrics, name="history-metrics"),
+    path("jobs/<int:job_id>/", pages.job_detail, name="detail"),
+    path("jobs/<int:job_id>/live", pages.job_live, name="detail-live"),
+    # The seed's JSON and SSE API (paths as in the seed).
+    path("health", api.health, name="health"),
+    path("queue/stats", api.queue_stats, name="queue-stats"),
+    path("actions/<str:job_type>/start", api.start_job, name="start"),
+    path("jobs/<int:job_id>/cancel", api.cancel_job, name="cancel"),
+    path("history/cancel-running", api.cancel_running, name="cancel-running"),
+    path("jobs/<int:job_id>.json", api.job_detail_json, name="job-json"),
+    path("jobs/<int:job_id>/stream", stream.job_stream, name="stream"),
 ]

@@ -25,7 +25,12 @@ class Command(BaseCommand):
                 password_file.chmod(0o600)
             self.stdout.write(self.style.SUCCESS(f"Created the admin user '{username}'."))
         if password_file.exists():
-            where = f"the password is in {password_file.relative_to(settings.BASE_DIR)}"
+            shown = (
+                password_file.relative_to(settings.BASE_DIR)
+                if password_file.is_relative_to(settings.BASE_DIR)
+                else password_file
+            )
+            where = f"the password is in {shown}"
         else:
             where = "with the password you set (manage.py changepassword to reset it)"
         self.stdout.write(f"Log in at http://127.0.0.1:8000/ as '{username}' — {where}.")

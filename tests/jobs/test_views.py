@@ -1,0 +1,365 @@
+"""The HTML screens and their partials, login, static files and the admin (test client)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.test import Client
+from django.utils import timezone
+
+from jobs import live
+from jobs.models import JobRun, JobStatus, Trigger
+from tests.factories import JobRunFactory
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="alice", password="s3cret-pass")
+
+
+@pytest.fixture
+def web(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def finished(status=JobStatus.SUCCESS, seconds=2.0, **kwargs):
+    end = kwargs.pop("finished_at", timezone.now())
+    return JobRunFactory(
+        status=status,
+        started_at=end - timedelta(seconds=seconds),
+        finished_at=end,
+        attempt=1,
+        **kwargs,
+    )
+
+
+def running(**kwargs):
+    now = timezone.now()
+    return JobRunFactory(
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempt=1, **kwargs
+    )
+
+
+# -- login -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/", "/jobs/", "/jobs/1/", "/partials/live", "/jobs/1/live"])
+def test_pages_send_anonymous_visitors_to_the_login_page(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+
+
+def test_a_polled_partial_sends_the_whole_page_to_login_when_the_session_ends(client):
+    response = client.get(
+        "/partials/live", headers={**HTMX, "HX-Current-URL": "http://testserver/"}
+    )
+    assert response.status_code == 401
+    assert response["HX-Redirect"] == "/login/?next=%2F"
+
+
+def test_log_in_through_the_login_page_and_out_again(client, user):
+    page = client.get("/login/?next=/jobs/")
+    assert page.status_code == 200
+    assert b'name="username"' in page.content
+    response = client.post(
+        "/login/", {"username": "alice", "password": "s3cret-pass", "next": "/jobs/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/jobs/"
+    assert client.get("/").status_code == 200
+    assert client.post("/logout/")["Location"] == "/login/"
+    assert client.get("/").status_code == 302
+
+
+def test_a_wrong_password_stays_on_the_login_page(client, user):
+    response = client.post("/login/", {"username": "alice", "password": "nope"})
+    assert response.status_code == 200
+    assert b"Please enter a correct username and password" in response.content
+
+
+# -- static files ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("/static/vendor/htmx-2.0.11.min.js", "javascript"), ("/static/css/app.css", "text/css")],
+)
+def test_htmx_and_the_stylesheet_are_served_by_the_app_without_login(client, path, content_type):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert content_type in response["Content-Type"]
+    assert b"".join(response.streaming_content)
+
+
+def test_pages_load_htmx_and_the_stylesheet_from_the_app_not_a_cdn(web):
+    html = web.get("/").content.decode()
+    assert '<script src="/static/vendor/htmx-2.0.11.min.js" defer>' in html
+    assert '<link rel="stylesheet" href="/static/css/app.css">' in html
+    assert not re.search(r"""(src|href)=["']https?://""", html)
+    assert 'name="viewport"' in html
+
+
+# -- dashboard -------------------------------------------------------------------------------
+def test_dashboard_shows_stats_active_jobs_forms_and_history(web):
+    job = running(progress_current=3, progress_total=10, progress_message="Step 3 of 10")
+    live.publish_progress(
+        job.pk,
+        live.LiveProgress(
+            current=6,
+            total=10,
+            message="Step 6 of 10",
+            eta_seconds=65,
+            source_counts={"plex": 4, "lastfm": 2},
+            updated_at=0.0,
+        ),
+    )
+    queued = JobRunFactory()
+    done = finished(status=JobStatus.FAILED, error="ValueError: boom")
+    html = web.get("/").content.decode()
+    live.clear(job.pk)
+
+    assert '<span class="n" data-stat="pending">1</span>' in html
+    assert '<span class="n" data-stat="active">1</span>' in html
+    card = html[html.index(f'id="job-{job.pk}"') :]
+    card = card[: card.index("</article>")]
+    assert '<progress value="6" max="10"' in card
+    assert "6/10" in card and "60 %" in card and "ETA 1m 05s" in card
+    assert "Step 6 of 10" in card
+    assert "<span>lastfm</span> 2" in card and "<span>plex</span> 4" in card
+    assert f'hx-post="/jobs/{job.pk}/cancel"' in card
+    assert f'id="job-{queued.pk}"' in html
+    assert 'hx-post="/history/cancel-running"' in html
+    row = html[html.index(f'id="run-{done.pk}"') :]
+    assert "ValueError: boom" in row[: row.index("</tr>")]
+    # A start form per job type, rendered from its params form.
+    form = html[html.index('id="start-test-steps"') :]
+    assert 'hx-post="/actions/test-steps/start"' in form
+    assert 'name="steps"' in form and 'value="10"' in form
+    assert 'id="id_test-steps_steps"' in form
+    # Polls while something is active.
+    assert 'hx-trigger="every 1s, jobs-changed from:body"' in html
+
+
+def test_live_partial_polls_while_jobs_are_active(web):
+    running()
+    response = web.get("/partials/live", headers=HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="live"')
+    assert 'hx-trigger="every 1s, jobs-changed from:body"' in html
+    assert "<html" not in html
+
+
+def test_live_partial_stops_polling_when_nothing_is_queued_or_running(web):
+    finished()
+    response = web.get("/partials/live", headers=HTMX)
+    assert response.status_code == 286  # HttpResponseStopPolling
+    html = response.content.decode()
+    # The final content still replaces the region, now listening only for jobs-changed.
+    assert 'hx-trigger="jobs-changed from:body"' in html
+    assert "every 1s" not in html
+    assert "Nothing is queued or running." in html
+
+
+def test_a_direct_cli_run_is_shown_but_not_counted_in_the_queue(web):
+    job = running(direct=True, trigger=Trigger.CLI)
+    html = web.get("/").content.decode()
+    assert f'id="job-{job.pk}"' in html
+    assert '<span class="n" data-stat="active">0</span>' in html
+
+
+# -- history ---------------------------------------------------------------------------------
+def test_history_filters_by_type_status_trigger_and_dates(web):
+    old = finished(queued_at=timezone.now() - timedelta(days=10))
+    failed = finished(status=JobStatus.FAILED, error="boom")
+    cli = finished(trigger=Trigger.CLI)
+    other = finished(job_type="test-flaky", window="test-flaky")
+
+    def ids(query: str) -> set[int]:
+        html = web.get(f"/jobs/?{query}").content.decode()
+        return {int(i) for i in re.findall(r'id="run-(\d+)"', html)}
+
+    assert ids("") == {old.pk, failed.pk, cli.pk, other.pk}
+    assert ids("status=failed") == {failed.pk}
+    assert ids("trigger=cli") == {cli.pk}
+    assert ids("type=test-flaky") == {other.pk}
+    today = timezone.localdate()
+    assert old.pk not in ids(f"since={today - timedelta(days=1)}")
+    assert ids(f"until={today - timedelta(days=5)}") == {old.pk}
+    assert ids(f"since={today}&until={today}&status=success&trigger=web") == {other.pk}
+
+
+def test_history_reports_bad_filters_and_ignores_them(web):
+    job = finished()
+    response = web.get("/jobs/?status=exploded&since=yesterday")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Select a valid choice" in html
+    assert "Enter a valid date" in html
+    assert f'id="run-{job.pk}"' in html
+
+
+def test_history_pages_with_keyset_cursors(web):
+    jobs = [finished() for _ in range(120)]
+    newest_first = [j.pk for j in reversed(jobs)]
+
+    first = web.get("/jobs/").content.decode()
+    assert [int(i) for i in re.findall(r'id="run-(\d+)"', first)] == newest_first[:50]
+    older = re.search(r'href="\?before=(\d+)"', first)
+    assert older and "after=" not in first
+
+    second = web.get(f"/jobs/?before={older.group(1)}", headers=HTMX)
+    html = second.content.decode()
+    # An HTMX page turn gets only the results partial.
+    assert html.lstrip().startswith('<section id="results"')
+    assert [int(i) for i in re.findall(r'id="run-(\d+)"', html)] == newest_first[50:100]
+    newer = re.search(r'href="\?after=(\d+)"', html)
+    assert newer
+    back = web.get(f"/jobs/?after={newer.group(1)}").content.decode()
+    assert [int(i) for i in re.findall(r'id="run-(\d+)"', back)] == newest_first[:50]
+
+    last = re.search(r'href="\?before=(\d+)"', html)
+    tail = web.get(f"/jobs/?before={last.group(1)}").content.decode()
+    assert [int(i) for i in re.findall(r'id="run-(\d+)"', tail)] == newest_first[100:]
+    assert "before=" not in tail.split('id="results"')[1].split("</section>")[0]
+
+
+def test_history_keeps_filters_in_its_page_links(web):
+    for _ in range(60):
+        finished(status=JobStatus.FAILED)
+    html = web.get("/jobs/?status=failed").content.decode()
+    assert re.search(r'href="\?status=failed&amp;before=\d+"', html)
+
+
+def test_history_shows_metrics_per_type(web):
+    for seconds in [1, 2, 3, 4, 100]:
+        finished(seconds=seconds)
+    finished(status=JobStatus.FAILED, seconds=5)
+    finished(seconds=7, finished_at=timezone.now() - timedelta(days=40))  # too old
+    page = web.get("/jobs/").content.decode()
+    assert 'hx-get="/jobs/metrics" hx-trigger="load"' in page  # loaded after the page
+    metrics = web.get("/jobs/metrics", headers=HTMX).content.decode()
+    assert "of the last 30 days" in metrics
+    row = re.search(r"<tr>\s*<td data-label=\"Type\">Test steps</td>(.*?)</tr>", metrics, re.S)
+    assert row
+    cells = re.findall(r'class="num">([^<]*)</td>', row.group(1))
+    # runs, failures, cancelled, average, p95 (nearest rank: the 6th of 6 durations)
+    assert cells == ["6", "1", "0", "19s", "1m 40s"]
+    chosen = web.get(f"/jobs/metrics?since={timezone.localdate() - timedelta(days=50)}")
+    assert "in the chosen dates" in chosen.content.decode()
+    assert re.search(r'class="num">7</td>', chosen.content.decode())
+
+
+# -- detail ----------------------------------------------------------------------------------
+def test_detail_shows_params_timeline_result_and_error(web):
+    job = finished(
+        status=JobStatus.FAILED,
+        params={"steps": 5, "step_ms": 10},
+        error="ValueError: step 3 failed",
+        result={"steps": 3, "note": "partial"},
+        worker="host:123",
+    )
+    html = web.get(f"/jobs/{job.pk}/").content.decode()
+    assert f"Job #{job.pk}" in html
+    assert "<dt>Steps</dt><dd><code>5</code></dd>" in html
+    assert "<dt>Step ms</dt><dd><code>10</code></dd>" in html
+    assert "ValueError: step 3 failed" in html
+    assert "<dt>Attempts</dt><dd>1 of 1</dd>" in html
+    assert "<dt>note</dt><dd><code>partial</code></dd>" in html
+    assert "host:123" in html
+    assert 'data-polling="false"' in html
+    assert "hx-post" not in html.split('id="job-live"')[1]  # nothing to cancel
+
+
+def test_detail_of_an_active_job_polls_and_offers_cancel(web):
+    job = running(progress_current=2, progress_total=8)
+    html = web.get(f"/jobs/{job.pk}/").content.decode()
+    assert f'hx-get="/jobs/{job.pk}/live"' in html
+    assert 'hx-trigger="every 1s, jobs-changed from:body"' in html
+    assert f'hx-post="/jobs/{job.pk}/cancel"' in html
+    assert '<progress value="2" max="8"' in html
+    partial = web.get(f"/jobs/{job.pk}/live", headers=HTMX)
+    assert partial.status_code == 200
+    JobRun.objects.filter(pk=job.pk).update(status=JobStatus.CANCELLED, finished_at=timezone.now())
+    ended = web.get(f"/jobs/{job.pk}/live", headers=HTMX)
+    assert ended.status_code == 286
+    assert 'data-status="cancelled"' in ended.content.decode()
+
+
+def test_detail_of_an_unknown_job_is_404(web):
+    response = web.get("/jobs/999999/")
+    assert response.status_code == 404
+    assert b"There is nothing at <code>/jobs/999999/</code>" in response.content
+    assert web.get("/jobs/999999/live").status_code == 404
+
+
+def test_the_live_partials_cost_the_same_few_queries_on_a_small_table(
+    web, django_assert_num_queries
+):
+    # Same counts as tests/jobs/test_views_scale.py asserts with 100,000 rows.
+    running()
+    finished()
+    with django_assert_num_queries(5):
+        web.get("/partials/live", headers=HTMX)
+    with django_assert_num_queries(3):
+        web.get("/jobs/?status=success", headers=HTMX)
+
+
+# -- admin -----------------------------------------------------------------------------------
+@pytest.fixture
+def staff(django_user_model) -> Client:
+    boss = django_user_model.objects.create_superuser(username="boss", password="pw-boss-123")
+    client = Client()
+    client.force_login(boss)
+    return client
+
+
+def test_admin_lists_job_runs_with_filters_read_only(staff):
+    job = finished(status=JobStatus.FAILED, error="boom")
+    page = staff.get("/admin/jobs/jobrun/?status__exact=failed")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "boom" in html
+    assert "Cancel selected jobs" in html
+    assert staff.get("/admin/jobs/jobrun/add/").status_code == 403
+    detail = staff.get(f"/admin/jobs/jobrun/{job.pk}/change/").content.decode()
+    assert 'name="_save"' not in detail  # view only
+
+
+def test_admin_cancel_action_cancels_active_jobs_only(staff):
+    queued, active, done = JobRunFactory(), running(), finished()
+    response = staff.post(
+        "/admin/jobs/jobrun/",
+        {"action": "cancel_selected", "_selected_action": [queued.pk, active.pk, done.pk]},
+        follow=True,
+    )
+    assert b"Cancelled or asked to stop 2 job(s)." in response.content
+    queued.refresh_from_db()
+    active.refresh_from_db()
+    assert queued.status == JobStatus.CANCELLED
+    assert active.cancel_requested_at is not None
+    assert JobRun.objects.get(pk=done.pk).status == JobStatus.SUCCESS
+
+
+def test_every_model_of_the_project_is_in_the_admin():
+    ours = [
+        model
+        for label in ("jobs", "enrichment", "playlister")
+        if apps.is_installed(label)
+        for model in apps.get_app_config(label).get_models()
+    ]
+    assert JobRun in ours
+    # A model may also be edited as an inline of its parent's admin.
+    inlines = {
+        inline.model
+        for model_admin in admin.site._registry.values()
+        for inline in model_admin.inlines
+    }
+    missing = [m.__name__ for m in ours if not admin.site.is_registered(m) and m not in inlines]
+    assert missing == []
