@@ -118,23 +118,26 @@ class PlexLibrary:
                 PROVIDER, f"listing failed ({type(exc).__name__})"
             ) from None
 
-    def full_tags(
-        self, rating_keys: list[str], *, cancel: CancelToken = NEVER
-    ) -> Iterator[tuple[str, Tags]]:
-        """Genres, styles and moods of many items, ``METADATA_BATCH`` per request."""
+    def metadata(self, rating_keys: list[str], *, cancel: CancelToken = NEVER) -> Iterator[Any]:
+        """Full metadata of many items, ``METADATA_BATCH`` per request."""
         for start in range(0, len(rating_keys), METADATA_BATCH):
             cancel.raise_if_cancelled()
             batch = rating_keys[start : start + METADATA_BATCH]
             try:
-                items = self.server.fetchItems(f"/library/metadata/{','.join(batch)}")
+                yield from self.server.fetchItems(f"/library/metadata/{','.join(batch)}")
             except NotFound:
                 continue
             except (BadRequest, requests.ConnectionError, requests.Timeout) as exc:
                 raise TransientProviderError(
                     PROVIDER, f"metadata request failed ({type(exc).__name__})"
                 ) from None
-            for item in items:
-                yield (
-                    str(item.ratingKey),
-                    Tags(_tags(item.genres), _tags(getattr(item, "styles", [])), _tags(item.moods)),
-                )
+
+    def full_tags(
+        self, rating_keys: list[str], *, cancel: CancelToken = NEVER
+    ) -> Iterator[tuple[str, Tags]]:
+        """Genres, styles and moods of many items."""
+        for item in self.metadata(rating_keys, cancel=cancel):
+            yield (
+                str(item.ratingKey),
+                Tags(_tags(item.genres), _tags(getattr(item, "styles", [])), _tags(item.moods)),
+            )

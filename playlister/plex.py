@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from plexapi.exceptions import NotFound
 from plexapi.utils import joinArgs
 
-from enrichment.plex import METADATA_BATCH, PAGE_SIZE, PlexLibrary
+from enrichment.plex import PAGE_SIZE, PlexLibrary
 from jobs.cancel import NEVER, CancelToken
 
 if TYPE_CHECKING:
@@ -76,16 +75,8 @@ class PlaylistPlex:
         return [_track(i) for i in items]
 
     def tracks(self, rating_keys: list[str], *, cancel: CancelToken = NEVER) -> list[TrackInfo]:
-        found: list[TrackInfo] = []
-        for start in range(0, len(rating_keys), METADATA_BATCH):
-            cancel.raise_if_cancelled()
-            batch = rating_keys[start : start + METADATA_BATCH]
-            try:
-                items = self.server.fetchItems(f"/library/metadata/{','.join(batch)}")
-            except NotFound:
-                continue
-            found.extend(_track(i) for i in items if getattr(i, "type", "") == "track")
-        return found
+        items = self.library.metadata(rating_keys, cancel=cancel)
+        return [_track(i) for i in items if getattr(i, "type", "") == "track"]
 
     def plays(
         self, *, since: datetime, until: datetime | None = None, cancel: CancelToken = NEVER
@@ -114,10 +105,7 @@ class PlaylistPlex:
         """Create the playlist, then delete every older one with the same title; returns the
         new playlist's key. Creating first means a failure leaves the old playlist in place."""
         cancel.raise_if_cancelled()
-        items: list[Any] = []
-        for start in range(0, len(rating_keys), METADATA_BATCH):
-            batch = rating_keys[start : start + METADATA_BATCH]
-            items.extend(self.server.fetchItems(f"/library/metadata/{','.join(batch)}"))
+        items = list(self.library.metadata(rating_keys, cancel=cancel))
         order = {key: i for i, key in enumerate(rating_keys)}
         items.sort(key=lambda i: order.get(str(i.ratingKey), len(order)))
         playlist = self.server.createPlaylist(title, items=items)

@@ -7,8 +7,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,44 @@ def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
         time.sleep(interval)
+
+
+def max_overlap(jobs: Iterable[Any]) -> int:
+    """The most jobs running at one moment, from their rows' start and end times."""
+    events = []
+    for job in jobs:
+        events.append((job.started_at, 1))
+        events.append((job.finished_at, -1))
+    running = peak = 0
+    # An end and a start at the same instant: the end counts first.
+    for _, delta in sorted(events, key=lambda e: (e[0], e[1])):
+        running += delta
+        peak = max(peak, running)
+    return peak
+
+
+def enqueue_concurrently(job_type: str, params: dict[str, Any], *, count: int) -> list[Any]:
+    """``count`` threads enqueue the same job at the same moment; the jobs they got."""
+    from django.db import connections
+
+    from jobs import services
+
+    results: list[Any] = []
+    barrier = threading.Barrier(count)
+
+    def enqueue() -> None:
+        barrier.wait()
+        try:
+            results.append(services.enqueue(job_type, params))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=enqueue) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def test_database_url() -> str:

@@ -9,7 +9,9 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 
-from tests.cluster import Cluster
+from jobs import services
+from jobs.models import JobRun, JobStatus
+from tests.cluster import Cluster, wait_for
 
 
 def pytest_report_header() -> str:
@@ -81,3 +83,16 @@ def cluster_factory(_clusters: Clusters, django_db_blocker: Any) -> Iterator[Clu
     yield _clusters
     with django_db_blocker.unblock():
         _clusters.stop_all()
+
+
+@pytest.fixture
+def drained(cluster, transactional_db) -> Iterator[None]:
+    """A running cluster with an empty queue before and after the test."""
+    yield
+    JobRun.objects.filter(status=JobStatus.QUEUED).update(status=JobStatus.CANCELLED)
+    services.cancel_running()
+    wait_for(
+        lambda: not JobRun.objects.filter(status=JobStatus.RUNNING).exists(),
+        timeout=15,
+        what="running jobs to stop",
+    )

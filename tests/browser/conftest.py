@@ -13,10 +13,6 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from jobs import services
-from jobs.models import JobRun, JobStatus
-from tests.cluster import wait_for
-
 CHROMIUM = Path(os.environ.get("PLAYLISTER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -63,20 +59,7 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def drained(browser, cluster, transactional_db) -> Iterator[None]:
-    """A running cluster with an empty queue after the test (as in tests/jobs)."""
-    yield
-    JobRun.objects.filter(status=JobStatus.QUEUED).update(status=JobStatus.CANCELLED)
-    services.cancel_running()
-    wait_for(
-        lambda: not JobRun.objects.filter(status=JobStatus.RUNNING).exists(),
-        timeout=15,
-        what="running jobs to stop",
-    )
-
-
-@pytest.fixture
-def user(drained, django_user_model):
+def user(browser, drained, django_user_model):
     return django_user_model.objects.create_user(username="carol", password=PASSWORD)
 
 

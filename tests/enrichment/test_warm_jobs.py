@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
-from django.db import connections
 
 from enrichment.fakes import FaultPlan
 from enrichment.models import ArtistCache
 from jobs import live, services
 from jobs.models import JobRun, JobStatus, Trigger
-from tests.cluster import BASE_DIR, subprocess_env, wait_for
+from tests.cluster import BASE_DIR, enqueue_concurrently, subprocess_env, wait_for
 from tests.enrichment.helpers import env_for, library_of, start
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
@@ -97,21 +95,7 @@ def test_warm_cache_command_shows_a_bar_and_fills_the_cache():
 
 
 def test_five_concurrent_enqueues_of_cache_warm_make_one_job():
-    results: list[JobRun] = []
-    barrier = threading.Barrier(5)
-
-    def enqueue() -> None:
-        barrier.wait()
-        try:
-            results.append(services.enqueue("cache-warm", {"concurrency": 2}))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=enqueue) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len({job.pk for job in results}) == 1
-    assert sum(1 for job in results if job.deduplicated) == 4
+    jobs = enqueue_concurrently("cache-warm", {"concurrency": 2}, count=5)
+    assert len({job.pk for job in jobs}) == 1
+    assert sum(1 for job in jobs if job.deduplicated) == 4
     assert JobRun.objects.filter(job_type="cache-warm").count() == 1

@@ -5,23 +5,6 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.db import connection
 
-from jobs import services
-from jobs.models import JobRun, JobStatus
-from tests.cluster import wait_for
-
-
-@pytest.fixture
-def drained(cluster, transactional_db) -> Iterator[None]:
-    """A running cluster with an empty queue before and after the test."""
-    yield
-    JobRun.objects.filter(status=JobStatus.QUEUED).update(status=JobStatus.CANCELLED)
-    services.cancel_running()
-    wait_for(
-        lambda: not JobRun.objects.filter(status=JobStatus.RUNNING).exists(),
-        timeout=15,
-        what="running jobs to stop",
-    )
-
 
 @pytest.fixture
 def row_writes(transactional_db) -> Iterator[Callable[[int], int]]:

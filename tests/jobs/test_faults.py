@@ -5,17 +5,16 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-import threading
 from pathlib import Path
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 
 from jobs import services
 from jobs.models import JobRun, JobStatus, Trigger
-from tests.cluster import wait_for
+from tests.cluster import enqueue_concurrently, max_overlap, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 
@@ -199,38 +198,12 @@ def test_two_clusters_share_the_queue_and_each_job_runs_once(cluster_factory, tm
     pids = [set(c.worker_pids()) for c in clusters]
     for cluster_pids in pids:
         mine = [j for j in jobs if int(j.worker.rpartition(":")[2]) in cluster_pids]
-        assert _max_overlap(mine) <= 2
+        assert max_overlap(mine) <= 2
     assert len({int(j.worker.rpartition(":")[2]) for j in jobs} & (pids[0] | pids[1])) > 2
 
 
-def _max_overlap(jobs: list[JobRun]) -> int:
-    events = sorted(
-        [(j.started_at, 1) for j in jobs] + [(j.finished_at, -1) for j in jobs],
-        key=lambda e: (e[0], e[1]),
-    )
-    running = peak = 0
-    for _, delta in events:
-        running += delta
-        peak = max(peak, running)
-    return peak
-
-
 def test_concurrent_enqueues_of_a_unique_type_make_one_job():
-    results: list[int] = []
-    barrier = threading.Barrier(5)
-
-    def enqueue() -> None:
-        barrier.wait()
-        try:
-            results.append(services.enqueue("test-unique", {"steps": 1}).pk)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=enqueue) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(results) == 5
-    assert len(set(results)) == 1
+    jobs = enqueue_concurrently("test-unique", {"steps": 1}, count=5)
+    assert len({job.pk for job in jobs}) == 1
+    assert sum(1 for job in jobs if job.deduplicated) == 4
     assert JobRun.objects.filter(job_type="test-unique").count() == 1

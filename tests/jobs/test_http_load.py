@@ -10,7 +10,7 @@ import requests
 from django.db import connection
 
 from jobs.models import JobRun, JobStatus
-from tests.cluster import wait_for
+from tests.cluster import max_overlap, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 
@@ -32,18 +32,6 @@ def _session(base: str) -> requests.Session:
     response.raise_for_status()
     session.headers.update({"X-CSRFToken": session.cookies["csrftoken"], "Referer": base})
     return session
-
-
-def _max_overlap(jobs: list[JobRun]) -> int:
-    events = sorted(
-        [(j.started_at, 1) for j in jobs] + [(j.finished_at, -1) for j in jobs],
-        key=lambda e: (e[0], e[1]),
-    )
-    running = peak = 0
-    for _, delta in events:
-        running += delta
-        peak = max(peak, running)
-    return peak
 
 
 def test_a_thousand_enqueues_over_http(live_server, cluster, django_user_model, caplog):
@@ -75,7 +63,7 @@ def test_a_thousand_enqueues_over_http(live_server, cluster, django_user_model, 
         what="all 1,000 jobs to succeed",
     )
     jobs = list(JobRun.objects.all())
-    assert _max_overlap(jobs) <= 2
+    assert max_overlap(jobs) <= 2
     if connection.vendor == "sqlite":
         assert "database is locked" not in cluster.log()
         assert "database is locked" not in caplog.text

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from jobs import live, services
 from jobs.models import JobRun, JobStatus, Priority
-from tests.cluster import wait_for
+from tests.cluster import max_overlap, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("drained")]
 
@@ -23,19 +23,6 @@ def _wait_status(job_id: int, *statuses: str, timeout: float = 20) -> JobRun:
     return JobRun.objects.get(pk=job_id)
 
 
-def _max_overlap(jobs: list[JobRun]) -> int:
-    events = []
-    for job in jobs:
-        events.append((job.started_at, 1))
-        events.append((job.finished_at, -1))
-    running = peak = 0
-    # An end and a start at the same instant: count the end first.
-    for _, delta in sorted(events, key=lambda e: (e[0], e[1])):
-        running += delta
-        peak = max(peak, running)
-    return peak
-
-
 def test_six_jobs_run_two_at_a_time_and_all_succeed():
     with transaction.atomic():  # all six are waiting before any worker looks
         ids = [services.enqueue("test-steps", {"steps": 5, "step_ms": 40}).pk for _ in range(5)]
@@ -46,7 +33,7 @@ def test_six_jobs_run_two_at_a_time_and_all_succeed():
         _wait_status(job_id, JobStatus.SUCCESS, JobStatus.FAILED)
     jobs = list(JobRun.objects.filter(pk__in=[*ids, urgent]))
     assert {j.status for j in jobs} == {JobStatus.SUCCESS}
-    assert _max_overlap(jobs) <= 2
+    assert max_overlap(jobs) <= 2
     by_start = [j.pk for j in sorted(jobs, key=lambda j: j.started_at)]
     # Two free slots take the first two at once (urgent and ids[0], in either order);
     # the rest follow in enqueue order.
