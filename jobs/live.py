@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.cache import caches
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from django.core.cache.backends.base import BaseCache
 
 logger = logging.getLogger(__name__)
@@ -89,19 +91,29 @@ def read_progress_many(job_ids: list[int]) -> dict[int, LiveProgress]:
     return result
 
 
-def request_cancel(job_id: int) -> None:
+def _run_key(run: datetime | None) -> str:
+    return run.isoformat() if run is not None else "*"
+
+
+def request_cancel(job_id: int, run: datetime | None = None) -> None:
+    """Flag the run of ``job_id`` that started at ``run`` (None: whichever run it is)."""
     try:
-        _cache().set(_cancel_key(job_id), True, _TTL_SECONDS)
+        _cache().set(_cancel_key(job_id), _run_key(run), _TTL_SECONDS)
     except Exception:
         # The row's cancel_requested_at is authoritative; the reporter polls it too.
         logger.warning("could not set the live cancel flag of job %s", job_id, exc_info=True)
 
 
-def cancel_requested(job_id: int) -> bool:
+def cancel_requested(job_id: int, run: datetime | None = None) -> bool:
+    """Is the run of ``job_id`` that started at ``run`` flagged? A flag left by another run
+    (one that ended before the flag landed, or an id reused after a reset) is not this one's."""
     try:
-        return bool(_cache().get(_cancel_key(job_id)))
+        flag = _cache().get(_cancel_key(job_id))
     except Exception:
         return False
+    if not isinstance(flag, str):
+        return False
+    return flag == "*" or run is None or flag == _run_key(run)
 
 
 def clear(job_id: int) -> None:

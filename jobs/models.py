@@ -78,18 +78,13 @@ class JobRun(models.Model):
         db_table = "job_runs"
         ordering = ["-id"]
         indexes = [
-            # The claim: WHERE status='queued' AND run_after<=now ORDER BY priority, queued_at, id
-            models.Index(
-                fields=["priority", "queued_at", "id"],
-                condition=Q(status="queued"),
-                name="job_runs_claim",
-            ),
+            # The claim: WHERE status='queued' AND run_after<=now ORDER BY priority, queued_at,
+            # id. Not a partial index: the ORM binds status as a parameter, and SQLite cannot
+            # prove "status = ?" implies a partial index's "status = 'queued'", so it would
+            # scan and sort the whole table on every claim.
+            models.Index(fields=["status", "priority", "queued_at", "id"], name="job_runs_claim"),
             # Active jobs for the dashboard, rescue and queue stats.
-            models.Index(
-                fields=["status", "direct"],
-                condition=Q(status__in=["queued", "running"]),
-                name="job_runs_active",
-            ),
+            models.Index(fields=["status", "direct"], name="job_runs_active"),
             # History filters, newest first.
             models.Index(fields=["job_type", "-id"], name="job_runs_type"),
             models.Index(fields=["status", "-id"], name="job_runs_status"),

@@ -44,7 +44,7 @@ def run_next(*, wait_for_due: float = 30.0) -> int | None:
         job = _wait_and_claim(wait_for_due)
     if job is None:
         return None
-    execute(job, shutdown_check=cluster_is_stopping)
+    execute(job, shutdown_check=cluster_is_stopping, refresh=False)
     _reticket_now_and_then()
     return job.pk
 
@@ -126,6 +126,7 @@ def execute(
     listener: Progress | None = None,
     token: CancelEvent | None = None,
     shutdown_check: Callable[[], bool] | None = None,
+    refresh: bool = True,
 ) -> JobRun:
     """Run a claimed (running) job to its end, a retry, or back to the queue.
 
@@ -140,7 +141,13 @@ def execute(
         services.finish(job, JobStatus.FAILED, error=one_line(exc))
         return JobRun.objects.get(pk=job.pk)
 
-    tracker = JobTracker(job.pk, token=token, attempt=job.attempt, shutdown_check=shutdown_check)
+    tracker = JobTracker(
+        job.pk,
+        token=token,
+        attempt=job.attempt,
+        started_at=job.started_at,
+        shutdown_check=shutdown_check,
+    )
     progress: Progress = TeeProgress(tracker, listener) if listener is not None else tracker
     value: Any = None
     raised: BaseException | None = None
@@ -158,7 +165,8 @@ def execute(
     if raised is not None and not isinstance(raised, Exception):
         # The cluster's timeout (a SystemExit) or an interpreter shutdown: recorded; go on.
         raise raised
-    return JobRun.objects.get(pk=job.pk)
+    # A ticket has no use for the end state; the CLI shows it.
+    return JobRun.objects.get(pk=job.pk) if refresh else job
 
 
 def _record_outcome(

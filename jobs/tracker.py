@@ -29,6 +29,7 @@ from jobs.progress import ProgressState, Snapshot
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from datetime import datetime
 
     from jobs.cancel import CancelEvent
 
@@ -49,6 +50,7 @@ class JobTracker(ProgressState):
         *,
         token: CancelEvent,
         attempt: int = 1,
+        started_at: datetime | None = None,
         shutdown_check: Callable[[], bool] | None = None,
         live_interval: float = 0.25,
         heartbeat_interval: float | None = None,
@@ -58,6 +60,9 @@ class JobTracker(ProgressState):
         super().__init__(clock=clock)
         self.job_id = job_id
         self.attempt = attempt
+        # Identifies this run's live cancel flag: a flag left for an earlier run with the
+        # same id (it ended before the flag landed; ids reused after a reset) is not ours.
+        self.started_at = started_at
         self.token = token
         self.shutdown_check = shutdown_check
         self.live_interval = live_interval
@@ -86,10 +91,6 @@ class JobTracker(ProgressState):
 
     # -- lifecycle ----------------------------------------------------------------------
     def __enter__(self) -> JobTracker:
-        # Keys left by an earlier run with this id (a job that ended between a cancel's row
-        # update and its flag write; ids reused after a database reset) must not stop this
-        # run. A cancel made since the claim is still seen: the row is polled too.
-        live.clear(self.job_id)
         self._thread = threading.Thread(
             target=self._run, name=f"job-{self.job_id}-reporter", daemon=True
         )
@@ -177,7 +178,7 @@ class JobTracker(ProgressState):
     def _poll_cancel(self, now: float) -> None:
         if self.token.cancelled:
             return
-        if live.cancel_requested(self.job_id):
+        if live.cancel_requested(self.job_id, self.started_at):
             self.token.cancel()
             return
         if now - self._last_cancel_poll < self.cancel_poll_interval:

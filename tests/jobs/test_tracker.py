@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -102,7 +103,12 @@ def test_a_row_that_stopped_running_stops_the_job(running_job):
 
 
 def test_a_stale_cancel_flag_from_an_earlier_run_is_ignored(running_job):
-    live.request_cancel(running_job.pk)  # left over by a run that ended before it landed
+    earlier = running_job.started_at - timedelta(minutes=5)
+    live.request_cancel(running_job.pk, earlier)  # left by a run that ended before it landed
     token = CancelEvent()
-    with JobTracker(running_job.pk, token=token, live_interval=0.05):
+    with JobTracker(
+        running_job.pk, token=token, live_interval=0.05, started_at=running_job.started_at
+    ):
         assert not token.wait(1.5)  # a flag tick and a row poll have passed
+        live.request_cancel(running_job.pk, running_job.started_at)
+        assert token.wait(1.0)
