@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint test-embedded test-scaled check-services browser-deps format clean help
+.PHONY: run test lint test-embedded test-scaled check-services browser-deps format clean help bench
 
 help:
 	@echo "make run    set up and serve the app at http://127.0.0.1:8000 with a job cluster"
@@ -46,6 +46,11 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 test: lint test-embedded test-scaled
+
+# Benchmarks against their anchors, both modes (not part of `make test`); writes
+# bench/results/latest.md.
+bench: $(STAMP)
+	$(PY) -m bench.run
 
 browser-deps:
 	@test -x $(CHROMIUM) || { \

@@ -1,0 +1,147 @@
+"""1. Tracked no-op jobs per second ÷ raw Django-Q2 ``async_task`` no-ops per second.
+
+Same cluster (2 workers, production settings), same broker object, and ``save=False`` on
+both sides: the job system pushes its tickets that way, so the anchor does too. Each run
+enqueues ``JOBS`` as fast as one producer can while the cluster works and counts from the
+first enqueue to the last completion. A raw completion is stamped in the worker by
+Django-Q2's ``post_execute_in_worker`` signal; a tracked one is the row's ``finished_at``
+(whatever tickets did the work). Raw and tracked runs alternate; the median of ``ROUNDS``
+is reported.
+
+Extra rows: raw tasks with Django-Q2's default ``save=True`` (a result row per task, the
+closest raw analogue of a ``job_runs`` row; complete once the monitor saved it), and the
+producer's enqueue rates. Every run waits for the monitor to catch up before the next.
+"""
+
+from __future__ import annotations
+
+import time
+
+from bench.common import Context, Row, Table, median, sized, wait_for, wait_idle
+from bench.jobapp import marks
+
+JOBS = 2000
+ROUNDS = 2
+GOAL = 0.8
+
+
+def raw_run(ctx: Context, n: int, *, save: bool = False) -> tuple[float, float]:
+    """Jobs/s and the producer's enqueue rate for ``n`` raw no-op tasks.
+
+    With ``save`` a task is complete once the monitor has saved its result (the row is the
+    point of saving); without, once the worker has run it.
+    """
+    from django_q.tasks import async_task
+
+    from jobs import tickets
+
+    broker = tickets.broker()
+    marks.reset(ctx.marks)
+    first = time.time()
+    for _ in range(n):
+        async_task("bench.tasks.noop", save=save, broker=broker)
+    enqueued = time.time() - first
+    kind = "saved" if save else "done"
+    try:
+        wait_for(lambda: marks.count(ctx.marks, kind) >= n, timeout=60 + n / 10, interval=0.05)
+    except TimeoutError:
+        raise TimeoutError(
+            f"{marks.count(ctx.marks, kind)} of {n} raw tasks (save={save}) completed; "
+            f"{broker.queue_size()} waiting in the broker"
+        ) from None
+    last = max(float(m[2]) for m in marks.read(ctx.marks) if m[0] == kind)
+    _settle(ctx, n)
+    return n / (last - first), n / enqueued
+
+
+def _settle(ctx: Context, n: int) -> None:
+    """Until the monitor has caught up with the run (it must not slow the next one)."""
+    wait_for(lambda: marks.count(ctx.marks, "saved") >= n, timeout=60 + n / 10, interval=0.05)
+
+
+def tracked_run(ctx: Context, n: int) -> tuple[float, float]:
+    """Jobs/s and the producer's enqueue rate for ``n`` tracked no-op jobs."""
+    from django.db.models import Max
+
+    from jobs import services
+    from jobs.models import JobRun, JobStatus
+
+    marks.reset(ctx.marks)
+    newest = JobRun.objects.aggregate(newest=Max("id"))["newest"] or 0
+    ours = JobRun.objects.filter(id__gt=newest, job_type="bench-noop")
+    first = time.time()
+    for _ in range(n):
+        services.enqueue("bench-noop")
+    enqueued = time.time() - first
+    wait_for(
+        lambda: ours.filter(status=JobStatus.SUCCESS).count() >= n,
+        timeout=60 + n / 20,
+        interval=0.1,
+        what=f"{n} tracked jobs",
+    )
+    wait_idle()
+    _settle(ctx, n)
+    last = ours.aggregate(last=Max("finished_at"))["last"]
+    if last is None or ours.exclude(status=JobStatus.SUCCESS).exists():
+        raise RuntimeError("not every tracked job succeeded")
+    return n / (last.timestamp() - first), n / enqueued
+
+
+def run(ctx: Context) -> list[Table]:
+    n = sized(JOBS, 50)
+    ctx.cluster()
+    # Warm every path (imports, connections, the broker object) before timing.
+    raw_run(ctx, 20)
+    raw_run(ctx, 20, save=True)
+    tracked_run(ctx, 20)
+    rates: dict[str, list[float]] = {"raw": [], "saved": [], "tracked": []}
+    producers: dict[str, list[float]] = {"raw": [], "saved": [], "tracked": []}
+    for _ in range(ROUNDS):
+        for kind in ("raw", "tracked", "saved"):
+            if kind == "tracked":
+                rate, producer = tracked_run(ctx, n)
+            else:
+                rate, producer = raw_run(ctx, n, save=kind == "saved")
+            rates[kind].append(rate)
+            producers[kind].append(producer)
+    raw, tracked, saved = (median(rates[k]) for k in ("raw", "tracked", "saved"))
+    ratio = tracked / raw
+    rounds = ", ".join(
+        f"{t:.0f}/{r:.0f}" for t, r in zip(rates["tracked"], rates["raw"], strict=True)
+    )
+    return [
+        Table(
+            bench="throughput",
+            title=f"Tracked vs raw no-op throughput, {n:,} jobs per run, median of {ROUNDS}",
+            mode=ctx.mode,
+            rows=[
+                Row(
+                    figure="tracked no-op jobs/s",
+                    value=tracked,
+                    unit="jobs/s",
+                    anchor="raw async_task no-op, save=False",
+                    anchor_value=raw,
+                    ratio=ratio,
+                    goal=f"ratio ≥ {GOAL}",
+                    met=ratio >= GOAL,
+                    note=f"tracked/raw jobs/s per round: {rounds}",
+                ),
+                Row(
+                    figure="tracked no-op jobs/s (vs raw, save=True)",
+                    value=tracked,
+                    unit="jobs/s",
+                    anchor="raw async_task no-op, default save=True",
+                    anchor_value=saved,
+                    note="a result row per raw task: the closest analogue of a job_runs row",
+                ),
+                Row(
+                    figure="producer enqueues/s (tracked enqueue)",
+                    value=median(producers["tracked"]),
+                    unit="jobs/s",
+                    anchor="raw async_task, save=False",
+                    anchor_value=median(producers["raw"]),
+                    note="one process enqueuing in a loop while the cluster works",
+                ),
+            ],
+        )
+    ]
