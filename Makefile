@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # The scaled mode's services on this machine (started by .ci/run when they are down).
 SCALED_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/playlister
-SCALED_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Database 1: the fault tests flush it, which must never touch anything else.
+SCALED_REDIS_URL ?= redis://127.0.0.1:6379/1
 PYTEST_ARGS ?=
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download cannot work).

@@ -55,8 +55,15 @@ def raw_run(ctx: Context, n: int, *, save: bool = False) -> tuple[float, float]:
 
 
 def _settle(ctx: Context, n: int) -> None:
-    """Until the monitor has caught up with the run (it must not slow the next one)."""
-    wait_for(lambda: marks.count(ctx.marks, "saved") >= n, timeout=60 + n / 10, interval=0.05)
+    """Until every task pushed has run and the monitor has caught up with them (its backlog
+    must not slow the next run down)."""
+    from jobs import tickets
+
+    def settled() -> bool:
+        ran, saved = marks.count(ctx.marks, "ran"), marks.count(ctx.marks, "saved")
+        return tickets.broker().queue_size() == 0 and saved >= ran
+
+    wait_for(settled, timeout=60 + n / 10, interval=0.1, what="the monitor to catch up")
 
 
 def tracked_run(ctx: Context, n: int) -> tuple[float, float]:

@@ -281,6 +281,6 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": env.str("PLAYLISTER_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"level": "WARNING"},
-        "django_q": {"level": "WARNING"},
+        "django-q": {"level": "WARNING"},
     },
 }

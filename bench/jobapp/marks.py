@@ -34,6 +34,7 @@ def on_task_done(sender: Any = None, func: Any = None, task: Any = None, **kwarg
     if not isinstance(task, dict):
         return
     name = task.get("func")
+    mark("ran", name)
     if name == RUN_NEXT and task.get("result") is None:
         return  # a surplus ticket that found nothing to run
     mark("done", name, repr(time.time()))
