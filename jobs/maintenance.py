@@ -110,9 +110,15 @@ def rescue_lost_jobs(
 
 
 def reticket(*, now: datetime | None = None) -> int:
-    """Push tickets for due queued jobs beyond those already waiting in the broker."""
+    """Push tickets for due queued jobs beyond those already waiting in the broker.
+
+    A ticket drains the queue (``runner.run_next``), so one per worker is enough however
+    many jobs wait.
+    """
     now = now or timezone.now()
-    due = JobRun.objects.filter(status=JobStatus.QUEUED, direct=False, run_after__lte=now).count()
+    due = JobRun.objects.filter(status=JobStatus.QUEUED, direct=False, run_after__lte=now)[
+        : settings.Q_CLUSTER["workers"]
+    ].count()
     if not due:
         return 0
     try:

@@ -15,8 +15,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 
-from jobs import live, maintenance, registry, services
+from jobs import live, maintenance, registry, services, tickets
 from jobs.cancel import CancelEvent, JobCancelled
 from jobs.cluster import cluster_is_stopping
 from jobs.models import JobRun, JobStatus, Trigger
@@ -32,21 +33,65 @@ logger = logging.getLogger(__name__)
 ERROR_MAX = 500
 
 
-def run_next(*, wait_for_due: float = 30.0) -> int | None:
-    """A ticket's work: claim the best runnable job and run it; its id, or None.
+DRAIN_SECONDS = 10.0
+STOPPING_CHECK_EVERY = 0.5
+
+
+def run_next(
+    *,
+    wait_for_due: float = 30.0,
+    drain_for: float = DRAIN_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
+    """A ticket's work: claim the best runnable job and run it, then the next; how many ran.
+
+    The ticket drains the queue: each job's end is recorded in the same transaction that
+    claims the next due job (one write instead of two, and no broker round trip per job).
+    It stops when nothing is due, when the cluster begins to stop, or after ``drain_for``
+    seconds — then it leaves a ticket behind, so Django-Q2's per-task timeout and worker
+    recycling keep their meaning and scheduled tasks get their turn.
 
     When nothing is due but a job is due within ``wait_for_due`` seconds (a retry in its
     backoff), the ticket waits for it — claiming anything that becomes runnable meanwhile —
     so short backoffs are honoured to the second instead of to the next maintenance pass.
     """
+    tickets.clear_waiting()
     job = services.claim_next()
     if job is None:
         job = _wait_and_claim(wait_for_due)
-    if job is None:
-        return None
-    execute(job, shutdown_check=cluster_is_stopping, refresh=False)
-    _reticket_now_and_then()
-    return job.pk
+    if job is not None and services.next_due_in() == 0:
+        # Jobs enqueued while this ticket waited counted on it; it runs one at a time, so
+        # another ticket goes to whichever worker is free.
+        tickets.push_unless_waiting()
+    deadline = clock() + drain_for
+    stopping = _StoppingCheck(clock)
+    ran = 0
+    while job is not None:
+        more = clock() < deadline and not stopping()
+        job = _run(job, shutdown_check=cluster_is_stopping, claim_next=more)
+        ran += 1
+        _reticket_now_and_then()
+        if job is None and not more and not stopping():
+            # Cut short with work perhaps left: another ticket carries on.
+            tickets.push_unless_waiting()
+    return ran
+
+
+class _StoppingCheck:
+    """``cluster_is_stopping`` at most every ``STOPPING_CHECK_EVERY`` s (it reads the
+    cluster's status from the broker) between jobs of a drain."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._checked = float("-inf")
+        self._stopping = False
+
+    def __call__(self) -> bool:
+        now = self._clock()
+        if not self._stopping and now - self._checked >= STOPPING_CHECK_EVERY:
+            self._checked = now
+            self._stopping = cluster_is_stopping()
+        return self._stopping
 
 
 _last_reticket = float("-inf")
@@ -134,12 +179,27 @@ def execute(
     for people, the traceback in the log); a transient failure with attempts left goes back
     to the queue after a backoff; a cluster shutdown puts the job back at once.
     """
+    _run(job, listener=listener, token=token, shutdown_check=shutdown_check)
+    return JobRun.objects.get(pk=job.pk) if refresh else job
+
+
+def _run(
+    job: JobRun,
+    *,
+    listener: Progress | None = None,
+    token: CancelEvent | None = None,
+    shutdown_check: Callable[[], bool] | None = None,
+    claim_next: bool = False,
+) -> JobRun | None:
+    """``execute``; with ``claim_next``, also claims the next due job in the transaction
+    that records this one's end, and returns it."""
     token = token or CancelEvent()
     try:
         spec = registry.get(job.job_type)
     except registry.UnknownJobType as exc:
-        services.finish(job, JobStatus.FAILED, error=one_line(exc))
-        return JobRun.objects.get(pk=job.pk)
+        with transaction.atomic():
+            services.finish(job, JobStatus.FAILED, error=one_line(exc))
+            return services.claim_next() if claim_next else None
 
     tracker = JobTracker(
         job.pk,
@@ -158,15 +218,21 @@ def execute(
         except BaseException as exc:
             raised = exc
     # The reporter has stopped: from here on only this thread writes the row.
+    after: JobRun | None = None
     try:
-        _record_outcome(job, spec, tracker, value, raised)
+        with transaction.atomic():
+            _record_outcome(job, spec, tracker, value, raised)
+            # Not after a timeout or an interpreter shutdown: this process is going away.
+            if claim_next and (raised is None or isinstance(raised, Exception)):
+                after = services.claim_next()
     finally:
-        live.clear(job.pk)
+        # A job shorter than a reporter tick published nothing and saw no flag: no round trip.
+        if tracker.published or token.cancelled:
+            live.clear(job.pk)
     if raised is not None and not isinstance(raised, Exception):
         # The cluster's timeout (a SystemExit) or an interpreter shutdown: recorded; go on.
         raise raised
-    # A ticket has no use for the end state; the CLI shows it.
-    return JobRun.objects.get(pk=job.pk) if refresh else job
+    return after
 
 
 def _record_outcome(

@@ -89,6 +89,10 @@ def _new_run(
 
 def _insert(job: JobRun) -> JobRun:
     """Insert ``job``; if its dedupe key is taken by an active job, return that job instead."""
+    if job.dedupe_key is None:
+        # Nothing to recover from: no savepoint (a round trip each way on PostgreSQL).
+        job.save(force_insert=True)
+        return job
     try:
         with transaction.atomic():
             job.save()
@@ -135,7 +139,7 @@ def enqueue(
         )
     )
     if not job.deduplicated:
-        transaction.on_commit(tickets.push)
+        transaction.on_commit(tickets.push_unless_waiting)
     return job
 
 
@@ -162,7 +166,7 @@ _CLAIM_SQL = (
     "UPDATE job_runs SET status = %s, started_at = %s, heartbeat_at = %s, worker = %s, "
     "attempt = attempt + 1, error = '' "
     "WHERE id = (SELECT id FROM job_runs WHERE status = %s AND direct = %s AND run_after <= %s "
-    "ORDER BY priority, queued_at, id LIMIT 1{lock}) AND status = %s RETURNING id"
+    "ORDER BY priority, queued_at, id LIMIT 1{lock}) AND status = %s RETURNING *"
 )
 
 
@@ -171,9 +175,10 @@ def claim_next(*, worker: str | None = None, now: datetime | None = None) -> Job
 
     One statement, written out once (this is the hottest query of the system):
     ``UPDATE … WHERE id = (SELECT id … ORDER BY priority, queued_at, id LIMIT 1) AND status =
-    'queued' RETURNING id``. SQLite runs it under its single write lock, held for that
-    statement only (writers contending for longer transactions wait in SQLite's busy
-    handler, which sleeps in steps of milliseconds); on PostgreSQL the subquery takes
+    'queued' RETURNING *``, which hands back the whole row. SQLite runs it under its single
+    write lock (inside the caller's transaction when the runner records a job's end and
+    claims the next one at once); writers contending for the lock wait in SQLite's busy
+    handler, which sleeps in steps of milliseconds. On PostgreSQL the subquery takes
     ``FOR UPDATE SKIP LOCKED``, so concurrent claimers take different rows without waiting.
     """
     ops = connection.ops
@@ -191,12 +196,10 @@ def claim_next(*, worker: str | None = None, now: datetime | None = None) -> Job
         ops.adapt_datetimefield_value(now),
         JobStatus.QUEUED.value,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return JobRun.objects.get(id=row[0])
+    # list() runs the statement to its end: on SQLite a half-read RETURNING keeps the write
+    # transaction open.
+    claimed = list(JobRun.objects.raw(sql, params))
+    return claimed[0] if claimed else None
 
 
 def _owned(job: JobRun) -> QuerySet[JobRun]:
@@ -246,7 +249,8 @@ def retry_later(job: JobRun, *, delay: float, error: str) -> bool:
         )[:ERROR_FIELD_MAX],
     )
     if updated == 1:
-        tickets.push()
+        # After the commit: a ticket that ran before it would find nothing and end.
+        transaction.on_commit(tickets.push)
     return updated == 1
 
 
@@ -262,7 +266,7 @@ def requeue_interrupted(job: JobRun, *, reason: str) -> bool:
         progress_message=reason[:500],
     )
     if updated == 1:
-        tickets.push()
+        transaction.on_commit(tickets.push)
     return updated == 1
 
 

@@ -8,8 +8,9 @@ from jobs import maintenance, runner
 from jobs.schedule import bring_next_run_forward
 
 
-def run_next() -> int | None:
-    """A ticket: claim the best runnable job, run it, return its id (None: nothing to do)."""
+def run_next() -> int:
+    """A ticket: run the best runnable job, then the next, while any is due (a few seconds
+    at most); returns how many ran."""
     return runner.run_next()
 
 

@@ -1,8 +1,15 @@
-"""Tickets: the Django-Q2 tasks that make a worker claim and run the best queued job.
+"""Tickets: the Django-Q2 tasks that make a worker claim and run queued jobs.
 
 A ticket carries no job id. Whatever order the broker delivers tickets in, the claim query
 picks by priority then FIFO, and a surplus ticket finds nothing and ends at once — so a
 lost ticket is fixed by pushing another, and a duplicated one is harmless.
+
+A ticket drains: after its job it claims the next due one, for up to ``DRAIN_SECONDS``
+(see ``runner.run_next``). So one ticket waiting in the broker is enough for any number of
+jobs enqueued behind it, and ``enqueue`` pushes one only when none is waiting — a flag in
+the live store, set before a push and cleared when a ticket starts. The flag expires after
+``WAITING_TTL``: a ticket lost with its broker costs at most that long (and the
+maintenance's re-ticketing heals the rest), never a job.
 """
 
 from __future__ import annotations
@@ -11,9 +18,13 @@ import logging
 import os
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import caches
+
 logger = logging.getLogger(__name__)
 
 RUN_NEXT = "jobs.tasks.run_next"
+WAITING_TTL = 10
 
 _broker: tuple[int, Any] | None = None
 
@@ -43,3 +54,34 @@ def push(count: int = 1) -> int:
             break
         pushed += 1
     return pushed
+
+
+def _waiting_key() -> str:
+    # Per cluster name: clusters with different names have different queues.
+    return f"jobs:ticket-waiting:{settings.Q_CLUSTER['name']}"
+
+
+def push_unless_waiting() -> int:
+    """Push a ticket unless one is already waiting for a worker; how many were pushed."""
+    cache, key = caches["live"], _waiting_key()
+    try:
+        if cache.get(key):
+            return 0
+        # Before the push: a ticket that starts at once clears it, never the other way round.
+        cache.set(key, 1, WAITING_TTL)
+    except Exception:
+        logger.warning("could not read the waiting-ticket flag; pushing one", exc_info=True)
+    pushed = push()
+    if not pushed:
+        clear_waiting()
+    return pushed
+
+
+def clear_waiting() -> None:
+    """A ticket has started: jobs enqueued from now on need a ticket of their own."""
+    try:
+        caches["live"].delete(_waiting_key())
+    except Exception:
+        # At worst the flag expires on its own and one enqueue skips a push it needed,
+        # which the re-ticketing heals.
+        logger.warning("could not clear the waiting-ticket flag", exc_info=True)

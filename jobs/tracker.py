@@ -1,7 +1,9 @@
 """The tracker a job reports through when it has a ``job_runs`` row (worker and CLI routes).
 
 The service's threads only touch memory (``ProgressState``): no I/O on the hot path. One
-reporter thread per job does all the talking:
+reporter thread per process (``Reporter``) does all the talking for the trackers running
+in it — a thread started per job cost a worker a fifth of its time on short jobs — and a
+job shorter than one tick never talks at all:
 
 * publishes live progress to the live store at most every ``live_interval`` (~250 ms),
   and only when something changed;
@@ -15,6 +17,7 @@ reporter thread per job does all the talking:
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -75,8 +78,10 @@ class JobTracker(ProgressState):
         self.row_writes = 0
         self._clock = clock
         self._phase = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._tick_lock = threading.Lock()
+        self._active = False
+        self.tick_interval = 0.25
+        self.next_tick = float("inf")
         self._published_version = -1
         self._last_publish = float("-inf")
         self._row_phase = 0
@@ -91,31 +96,35 @@ class JobTracker(ProgressState):
 
     # -- lifecycle ----------------------------------------------------------------------
     def __enter__(self) -> JobTracker:
-        self._thread = threading.Thread(
-            target=self._run, name=f"job-{self.job_id}-reporter", daemon=True
-        )
-        self._thread.start()
+        self.tick_interval = min(self.live_interval, 0.25)
+        # Real time, whatever the clock: the reporter sleeps in real time.
+        self.next_tick = time.monotonic() + self.tick_interval
+        self._active = True
+        reporter().add(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         # Only stops reporting: the runner writes the end state, then clears the live store,
         # so a reader never falls back to a row that is older than what it last saw.
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        reporter().remove(self)
 
-    def _run(self) -> None:
-        tick = min(self.live_interval, 0.25)
-        try:
-            while not self._stop.wait(tick):
-                try:
-                    self._tick()
-                except Exception:
-                    # A hiccup of the database or cache must not kill the reporter: the next
-                    # tick tries again, and the runner writes the end state regardless.
-                    logger.warning("job %s: progress report failed", self.job_id, exc_info=True)
-        finally:
-            connections.close_all()
+    def tick_if_active(self) -> None:
+        """One reporter tick, unless the job has ended (then never again)."""
+        with self._tick_lock:
+            if not self._active:
+                return
+            try:
+                self._tick()
+            except Exception:
+                # A hiccup of the database or cache must not kill the reporter: the next
+                # tick tries again, and the runner writes the end state regardless.
+                logger.warning("job %s: progress report failed", self.job_id, exc_info=True)
+                connections.close_all()
+
+    def deactivate(self) -> None:
+        # Waits for a tick in progress: once this returns, the reporter never writes again.
+        with self._tick_lock:
+            self._active = False
 
     def _tick(self) -> None:
         now = self._clock()
@@ -139,6 +148,11 @@ class JobTracker(ProgressState):
             step = max(1, snap.total // 10)
             return snap.current < snap.total and snap.current - self._row_current >= step
         return False
+
+    @property
+    def published(self) -> bool:
+        """Has this tracker put anything in the live store?"""
+        return self._published_version != -1
 
     def publish(self, snap: Snapshot | None = None) -> None:
         snap = snap or self.snapshot()
@@ -195,3 +209,63 @@ class JobTracker(ProgressState):
             self.token.cancel()
         elif self.shutdown_check is not None and self.shutdown_check():
             self.token.cancel(SHUTDOWN_REASON)
+
+
+class Reporter:
+    """The reporter thread of this process: ticks each active tracker every
+    ``tracker.tick_interval`` seconds, its first tick one interval after the job started."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._trackers: list[JobTracker] = []
+        self._thread: threading.Thread | None = None
+
+    def add(self, tracker: JobTracker) -> None:
+        with self._cond:
+            self._trackers.append(tracker)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="job-reporter", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def remove(self, tracker: JobTracker) -> None:
+        tracker.deactivate()
+        with self._cond:
+            if tracker in self._trackers:
+                self._trackers.remove(tracker)
+
+    def _due(self) -> tuple[list[JobTracker], float | None]:
+        """Trackers due for a tick now, and how long until the next one is (None: idle)."""
+        now = time.monotonic()
+        due = [t for t in self._trackers if t.next_tick <= now]
+        later = [t.next_tick - now for t in self._trackers if t.next_tick > now]
+        return due, min(later, default=None)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                due, wait = self._due()
+                while not due:
+                    if not self._trackers:
+                        # Between jobs: hold no connection while idle (a job shorter than a
+                        # tick never opened one, so short jobs pay nothing for this).
+                        connections.close_all()
+                    self._cond.wait(wait)
+                    due, wait = self._due()
+                for tracker in due:
+                    tracker.next_tick = time.monotonic() + tracker.tick_interval
+            for tracker in due:
+                tracker.tick_if_active()
+
+
+_reporter: tuple[int, Reporter] | None = None
+_reporter_lock = threading.Lock()
+
+
+def reporter() -> Reporter:
+    """This process's reporter (a forked worker gets its own: threads do not survive fork)."""
+    global _reporter
+    with _reporter_lock:
+        if _reporter is None or _reporter[0] != os.getpid():
+            _reporter = (os.getpid(), Reporter())
+        return _reporter[1]

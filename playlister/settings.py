@@ -153,12 +153,12 @@ _KEY_PREFIX = PLAYLISTER_CACHE_PREFIX
 if REDIS_URL:
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "playlister.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": _KEY_PREFIX,
         },
         "live": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "playlister.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"{_KEY_PREFIX}:live",
         },
@@ -197,7 +197,7 @@ PLAYLISTER_CLUSTER_NAME = env.str("PLAYLISTER_CLUSTER_NAME", default="playlister
 Q_CLUSTER: dict[str, Any] = {
     "name": PLAYLISTER_CLUSTER_NAME,
     "workers": PLAYLISTER_JOB_WORKERS,
-    # Each ticket runs at most one job; recycling bounds any slow leak in long-lived workers.
+    # Recycling (after 500 tickets) bounds any slow leak in long-lived workers.
     "recycle": 500,
     "timeout": PLAYLISTER_JOB_TIMEOUT,
     # Must exceed timeout, or the ORM broker hands a running ticket to a second worker.
