@@ -103,6 +103,8 @@ class ProviderSession:
 
     def close(self) -> None:
         self.session.close()
+        if self.rate_limiter is not None:
+            self.rate_limiter.close()
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
