@@ -5,6 +5,11 @@ genre). Provider calls run in ``concurrency`` threads; every database write happ
 calling thread, in small batches, each its own short transaction. A provider failure on one
 item is counted and skipped (the item is not cached, so the next run tries again); a
 provider that rejects our configuration fails the job at once, naming the setting.
+
+Plex's full metadata is read a batch at a time as the threads need items, so the provider
+calls start after one metadata request rather than after all of them. The threads are
+handed at most ``IN_FLIGHT_PER_THREAD`` items each: enough that none waits for its next,
+few enough that waiting for any to finish stays cheap and a cancel drops little work.
 """
 
 from __future__ import annotations
@@ -19,20 +24,21 @@ from django.utils import timezone
 from enrichment.http import ProviderConfigError, ProviderError
 from enrichment.models import AlbumCache, ArtistCache, cache_expiry
 from enrichment.names import normalize_name
-from enrichment.plex import PlexItem, Tags
+from enrichment.plex import METADATA_BATCH, PlexItem, Tags
 from enrichment.providers import Providers, providers_from_settings
 from enrichment.tags import merge_tags, useful_lastfm_tags
 from jobs.cancel import NEVER, CancelToken, JobCancelled
 from jobs.progress import NULL_PROGRESS, Progress
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
 
     from django.db.models import Model
 
 logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 50
+IN_FLIGHT_PER_THREAD = 2
 SOURCES = ("plex", "lastfm", "spotify", "artist")
 
 
@@ -217,14 +223,18 @@ def warm_items(
             progress.advance(1, source="cached")
         else:
             todo.append(item)
-    tags = dict(providers.plex.full_tags([i.rating_key for i in todo], cancel=cancel))
+    work = _with_tags(providers, todo, cancel)
     writer = _Writer(albums=albums, dry_run=dry_run, result=result)
+    in_flight = IN_FLIGHT_PER_THREAD * max(1, concurrency)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="warm")
+    pending: set[Future[Outcome]] = set()
     try:
-        pending: set[Future[Outcome]] = {
-            pool.submit(_guarded, enrich, item, tags.get(item.rating_key, Tags())) for item in todo
-        }
-        while pending:
+        while True:
+            # Top up first: the threads always have the next item while this one is counted.
+            while len(pending) < in_flight and (nxt := next(work, None)) is not None:
+                pending.add(pool.submit(_guarded, enrich, *nxt))
+            if not pending:
+                break
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
                 _count(future.result(), result, writer, progress, cancel)
@@ -240,6 +250,18 @@ def warm_items(
     result.provider_requests = providers.requests_sent
     progress.finish(f"{result.written} {what} cached, {result.failed} failed")
     return result
+
+
+def _with_tags(
+    providers: Providers, todo: list[PlexItem], cancel: CancelToken
+) -> Iterator[tuple[PlexItem, Tags]]:
+    """Each item with its full Plex tags, one metadata request per ``METADATA_BATCH`` items,
+    made only when the previous batch has been handed out."""
+    for start in range(0, len(todo), METADATA_BATCH):
+        batch = todo[start : start + METADATA_BATCH]
+        tags = dict(providers.plex.full_tags([i.rating_key for i in batch], cancel=cancel))
+        for item in batch:
+            yield item, tags.get(item.rating_key, Tags())
 
 
 def _count(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from enrichment.fakes import FaultPlan
 from enrichment.http import ProviderConfigError
 from enrichment.models import AlbumCache, ArtistCache
+from enrichment.plex import METADATA_BATCH, PlexLibrary, Tags, _tags, connect
 from enrichment.refresh import due_for_refresh, refresh_cache
 from enrichment.warm import warm_album_cache, warm_artist_cache
 from jobs.models import JobStatus
@@ -40,6 +41,44 @@ def test_a_big_library_costs_a_few_plex_requests_not_one_per_artist(settings):
     assert result.total == 2000
     assert result.plex == result.written == ArtistCache.objects.count()
     assert requests / 2000 <= 0.02, requests
+
+
+def test_provider_calls_start_after_the_first_metadata_batch_not_the_last(settings):
+    # Three metadata batches: Last.fm is asked about the first batch's artists before the
+    # second batch is read (the warm used to read all of Plex's metadata first).
+    artists = 2 * METADATA_BATCH + 50
+    with start(library_of(artists, seed=4)) as services:
+        configure(settings, services, PLAYLISTER_SPOTIFY_CLIENT_ID="")
+        services.plex.reset_counters()
+        result = warm_artist_cache(concurrency=4, skip_cached=False)
+        metadata = [r.at for r in services.plex.records("metadata")]
+        lastfm = [r.at for r in services.lastfm.records("artist.getTopTags")]
+    assert result.total == artists and result.failed == 0
+    assert len(metadata) == 3 and len(lastfm) == artists
+    assert metadata[0] < lastfm[0] < metadata[1]
+
+
+def test_listing_and_tags_read_from_the_xml_match_plexapis_objects(settings):
+    with start(library_of(60, seed=9)) as services:
+        configure(settings, services)
+        library = PlexLibrary(connect())
+        artists = library.artists()
+        albums = library.albums()
+        expected = {
+            str(a.ratingKey): (str(a.title), _tags(a.genres))
+            for a in library.section.search(libtype="artist")
+        }
+        tags = dict(library.full_tags([a.rating_key for a in artists]))
+        objects = list(library.metadata([a.rating_key for a in artists]))
+        album_objects = library.section.search(libtype="album")
+    assert {a.rating_key: (a.title, a.genres) for a in artists} == expected
+    assert [(a.rating_key, a.title, a.artist) for a in albums] == [
+        (str(a.ratingKey), str(a.title), str(a.parentTitle)) for a in album_objects
+    ]
+    assert tags == {
+        str(o.ratingKey): Tags(_tags(o.genres), _tags(o.styles), _tags(o.moods)) for o in objects
+    }
+    assert any(t.styles for t in tags.values()) and any(t.moods for t in tags.values())
 
 
 def test_warm_merges_plex_and_lastfm_and_counts_sources(small):
