@@ -27,14 +27,13 @@ os.environ.setdefault("PLEXAPI_PLEXAPI_AUTORELOAD", "false")
 os.environ.setdefault("PLEXAPI_PLEXAPI_TIMEZONE", "UTC")
 
 from plexapi.exceptions import BadRequest, NotFound, Unauthorized
+from plexapi.library import MusicSection
 from plexapi.server import PlexServer
 from plexapi.utils import setDatetimeTimezone
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from xml.etree.ElementTree import Element
-
-    from plexapi.library import MusicSection
 
 setDatetimeTimezone("UTC")
 
@@ -99,7 +98,14 @@ class PlexLibrary:
         self.server = server
         self.requests = 0
         wanted = section if section is not None else settings.PLAYLISTER_PLEX_SECTION
-        music = [s for s in server.library.sections() if s.type == "artist"]
+        # Straight to /library/sections: ``server.library`` would first read /library, a
+        # request (one provider latency before any work starts) whose answer we never use.
+        key = "/library/sections"
+        music = [
+            MusicSection(server, e, initpath=key)
+            for e in server.query(key)
+            if e.get("type") == "artist"
+        ]
         if wanted:
             music = [s for s in music if s.title == wanted]
         if not music:
