@@ -16,14 +16,14 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from enrichment.models import AlbumCache, ArtistCache, CacheEntry
-from enrichment.plex import PlexItem, Tags
+from enrichment.plex import PlexItem
 from enrichment.providers import providers_from_settings
-from enrichment.warm import Outcome, WarmResult, enrich_album, enrich_artist, warm_items
+from enrichment.warm import WarmResult, enrich_album, enrich_artist, warm_items
 from jobs.cancel import NEVER, CancelToken
 from jobs.progress import NULL_PROGRESS, Progress
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from enrichment.warm import Enrich
 
 E = TypeVar("E", bound=CacheEntry)
 
@@ -71,9 +71,7 @@ def refresh_cache(
         return result
     providers = providers_from_settings(cancel=cancel)
 
-    def run(
-        items: list[PlexItem], enrich: Callable[[PlexItem, Tags], Outcome], *, albums: bool
-    ) -> WarmResult:
+    def run(items: list[PlexItem], enrich: Enrich, *, albums: bool) -> WarmResult:
         return warm_items(
             items,
             providers=providers,

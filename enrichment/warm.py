@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 
     from django.db.models import Model
 
+    # An item's full Plex tags, asked for once the provider calls that do not need them
+    # are done (they may still be on their way from Plex).
+    TagSource = Callable[[], Tags]
+    Enrich = Callable[[PlexItem, TagSource], "Outcome"]
+
 logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 50
@@ -72,18 +77,22 @@ class Outcome:
     error: str = ""
 
 
-def enrich_artist(item: PlexItem, tags: Tags, providers: Providers, cancel: CancelToken) -> Outcome:
-    sources: list[str] = []
-    genres = merge_tags(tags.genres or item.genres, tags.styles)
-    if genres:
-        sources.append("plex")
+def enrich_artist(
+    item: PlexItem, tags: TagSource, providers: Providers, cancel: CancelToken
+) -> Outcome:
+    # Last.fm first: its question does not depend on Plex's tags, which may still be coming.
+    extra: list[str] = []
     if providers.lastfm is not None:
         cancel.raise_if_cancelled()
-        found = providers.lastfm.artist_top_tags(item.title)
-        extra = useful_lastfm_tags(found or [])
-        if extra:
-            sources.append("lastfm")
-            genres = merge_tags(genres, extra)
+        extra = useful_lastfm_tags(providers.lastfm.artist_top_tags(item.title) or [])
+    plex = tags()
+    sources: list[str] = []
+    genres = merge_tags(plex.genres or item.genres, plex.styles)
+    if genres:
+        sources.append("plex")
+    if extra:
+        sources.append("lastfm")
+        genres = merge_tags(genres, extra)
     spotify_id = ""
     if not genres and providers.spotify is not None:
         cancel.raise_if_cancelled()
@@ -93,36 +102,60 @@ def enrich_artist(item: PlexItem, tags: Tags, providers: Providers, cancel: Canc
             if artist.genres:
                 sources.append("spotify")
                 genres = merge_tags(artist.genres)
-    return Outcome(item, genres, merge_tags(tags.moods), tuple(sources), spotify_id)
+    return Outcome(item, genres, merge_tags(plex.moods), tuple(sources), spotify_id)
 
 
 def enrich_album(
     item: PlexItem,
-    tags: Tags,
+    tags: TagSource,
     providers: Providers,
     cancel: CancelToken,
     artist_genres: dict[str, list[str]],
 ) -> Outcome:
-    sources: list[str] = []
-    genres = merge_tags(tags.genres or item.genres, tags.styles)
-    if genres:
-        sources.append("plex")
+    extra: list[str] = []
     if providers.lastfm is not None:
         cancel.raise_if_cancelled()
         found = providers.lastfm.album_top_tags(item.artist, item.title)
         extra = useful_lastfm_tags(found or [])
-        if extra:
-            sources.append("lastfm")
-            genres = merge_tags(genres, extra)
+    plex = tags()
+    sources: list[str] = []
+    genres = merge_tags(plex.genres or item.genres, plex.styles)
+    if genres:
+        sources.append("plex")
+    if extra:
+        sources.append("lastfm")
+        genres = merge_tags(genres, extra)
     if not genres:
         inherited = artist_genres.get(normalize_name(item.artist), [])
         if inherited:
             sources.append("artist")
             genres = list(inherited)
-    return Outcome(item, genres, merge_tags(tags.moods), tuple(sources))
+    return Outcome(item, genres, merge_tags(plex.moods), tuple(sources))
 
 
-def _guarded(enrich: Callable[[PlexItem, Tags], Outcome], item: PlexItem, tags: Tags) -> Outcome:
+class _PlexFailed(Exception):
+    """Reading Plex's metadata failed in a provider thread: the job fails with the cause (it
+    is not one item's provider error, to be counted and skipped)."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _tags_of(batch: Future[dict[str, Tags]], rating_key: str) -> TagSource:
+    def tags() -> Tags:
+        try:
+            found = batch.result()
+        except (JobCancelled, ProviderConfigError):
+            raise
+        except Exception as exc:
+            raise _PlexFailed(exc) from exc
+        return found.get(rating_key, Tags())
+
+    return tags
+
+
+def _guarded(enrich: Enrich, item: PlexItem, tags: TagSource) -> Outcome:
     try:
         return enrich(item, tags)
     except (JobCancelled, ProviderConfigError):
@@ -204,7 +237,7 @@ def warm_items(
     items: list[PlexItem],
     *,
     providers: Providers,
-    enrich: Callable[[PlexItem, Tags], Outcome],
+    enrich: Enrich,
     cached: set[str],
     key: Callable[[PlexItem], str],
     albums: bool,
@@ -223,10 +256,11 @@ def warm_items(
             progress.advance(1, source="cached")
         else:
             todo.append(item)
-    work = _with_tags(providers, todo, cancel)
     writer = _Writer(albums=albums, dry_run=dry_run, result=result)
     in_flight = IN_FLIGHT_PER_THREAD * max(1, concurrency)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="warm")
+    plex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-plex")
+    work = _with_tags(plex, providers, todo, cancel)
     pending: set[Future[Outcome]] = set()
     try:
         while True:
@@ -239,11 +273,15 @@ def warm_items(
             for future in done:
                 _count(future.result(), result, writer, progress, cancel)
             cancel.raise_if_cancelled()
-    except BaseException:
+    except BaseException as exc:
         pool.shutdown(wait=True, cancel_futures=True)
+        plex.shutdown(wait=True, cancel_futures=True)
         # Complete entries stay: write what finished before the cancel, nothing half-done.
         writer.flush()
+        if isinstance(exc, _PlexFailed):
+            raise exc.error from None
         raise
+    plex.shutdown(wait=True)
     pool.shutdown(wait=True)
     cancel.raise_if_cancelled()
     writer.flush()
@@ -253,15 +291,25 @@ def warm_items(
 
 
 def _with_tags(
-    providers: Providers, todo: list[PlexItem], cancel: CancelToken
-) -> Iterator[tuple[PlexItem, Tags]]:
-    """Each item with its full Plex tags, one metadata request per ``METADATA_BATCH`` items,
-    made only when the previous batch has been handed out."""
-    for start in range(0, len(todo), METADATA_BATCH):
-        batch = todo[start : start + METADATA_BATCH]
-        tags = dict(providers.plex.full_tags([i.rating_key for i in batch], cancel=cancel))
+    plex: ThreadPoolExecutor, providers: Providers, todo: list[PlexItem], cancel: CancelToken
+) -> Iterator[tuple[PlexItem, TagSource]]:
+    """Each item with its full Plex tags to come: one metadata request per
+    ``METADATA_BATCH`` items, read in ``plex``'s thread one batch ahead of the items handed
+    out, so no provider thread waits for Plex except (briefly) on the first batch."""
+    batches = [
+        todo[start : start + METADATA_BATCH] for start in range(0, len(todo), METADATA_BATCH)
+    ]
+
+    def read(batch: list[PlexItem]) -> dict[str, Tags]:
+        return dict(providers.plex.full_tags([i.rating_key for i in batch], cancel=cancel))
+
+    ahead = [plex.submit(read, batch) for batch in batches[:2]]
+    for n, batch in enumerate(batches):
+        tags = ahead[n]
+        if n + 2 < len(batches):
+            ahead.append(plex.submit(read, batches[n + 2]))
         for item in batch:
-            yield item, tags.get(item.rating_key, Tags())
+            yield item, _tags_of(tags, item.rating_key)
 
 
 def _count(

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from enrichment.fakes import FaultPlan
-from enrichment.http import ProviderConfigError
+from enrichment.http import ProviderConfigError, TransientProviderError
 from enrichment.models import AlbumCache, ArtistCache
 from enrichment.plex import METADATA_BATCH, PlexLibrary, Tags, _tags, connect
 from enrichment.refresh import due_for_refresh, refresh_cache
@@ -56,6 +56,15 @@ def test_provider_calls_start_after_the_first_metadata_batch_not_the_last(settin
     assert result.total == artists and result.failed == 0
     assert len(metadata) == 3 and len(lastfm) == artists
     assert metadata[0] < lastfm[0] < metadata[1]
+
+
+def test_a_plex_metadata_failure_fails_the_warm_not_each_item(small):
+    # The metadata is read in a thread of its own; its failure must still end the warm
+    # with Plex's error rather than be counted as a provider error of every item.
+    small.plex.set_faults(FaultPlan(rate_500=1.0, endpoints=frozenset({"metadata"})))
+    with pytest.raises(TransientProviderError, match="Plex: metadata request failed"):
+        warm_artist_cache(concurrency=4, skip_cached=False)
+    assert not ArtistCache.objects.exists()
 
 
 def test_listing_and_tags_read_from_the_xml_match_plexapis_objects(settings):
