@@ -38,10 +38,16 @@ if TYPE_CHECKING:
     from jobs.progress import Progress, Sources
 
 logger = logging.getLogger("jobs.cli")
+runner_log = logging.getLogger("jobs.runner")
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_CANCELLED = 130
+
+
+def _no_failure_traceback(record: logging.LogRecord) -> bool:
+    # The command prints the failure as one line; a traceback before it buries it.
+    return record.exc_info is None
 
 
 class TerminalProgress:
@@ -184,6 +190,7 @@ class JobCommand(BaseCommand):
             trigger=trigger,
             terminal=not options["scheduled"],
             stderr=self.stderr,
+            tracebacks=options["traceback"],
         )
         if job.status == JobStatus.SUCCESS:
             self.stdout.write(self.style.SUCCESS(f"Job {job.pk} succeeded: {job.result}"))
@@ -204,8 +211,13 @@ def run_or_exit(
     trigger: Trigger,
     terminal: bool,
     stderr: Any,
+    tracebacks: bool = False,
 ) -> JobRun:
-    """Run ``job_type`` here; exit 1 if it failed, 130 if it was cancelled."""
+    """Run ``job_type`` here; exit 1 if it failed, 130 if it was cancelled.
+
+    At a terminal a failure is one line; the runner's log record with the traceback is held
+    back unless ``tracebacks`` (``--traceback``). Cron runs (not ``terminal``) log it.
+    """
     try:
         spec = registry.get(job_type)
         spec.validate(params)
@@ -228,17 +240,22 @@ def run_or_exit(
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     previous_term = signal.signal(signal.SIGTERM, on_sigint)
+    quiet = terminal and not tracebacks
+    if quiet:
+        runner_log.addFilter(_no_failure_traceback)
     try:
         job = run_direct(job_type, params, trigger=trigger, listener=listener, token=token)
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, previous_term)
+        runner_log.removeFilter(_no_failure_traceback)
         if bar is not None:
             bar.close()
     if job.status == JobStatus.CANCELLED:
         stderr.write(f"Job {job.pk} cancelled.")
         sys.exit(EXIT_CANCELLED)
     if job.status == JobStatus.FAILED:
-        stderr.write(f"Job {job.pk} failed: {job.error}")
+        hint = " (--traceback shows where)" if quiet else ""
+        stderr.write(f"Job {job.pk} failed: {job.error}{hint}")
         sys.exit(EXIT_FAILED)
     return job

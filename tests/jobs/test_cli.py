@@ -61,12 +61,28 @@ def test_ctrl_c_cancels_cleanly_with_exit_code_130():
     assert job.finished_at is not None
 
 
-def test_a_failing_job_exits_1_with_its_error():
+def test_a_failing_job_exits_1_with_one_line_and_the_traceback_on_request():
     code, _, err = run("run_steps", "--steps", "3", "--step-ms", "0", "--fail-at", "1")
     assert code == 1
     assert "ValueError: step 1 failed" in err
-    assert "Traceback" not in err.split("failed:")[-1]
+    assert "--traceback shows where" in err
+    assert "Traceback" not in err
     assert JobRun.objects.get().status == JobStatus.FAILED
+
+    code, _, err = run(
+        "run_steps", "--steps", "3", "--step-ms", "0", "--fail-at", "1", "--traceback"
+    )
+    assert code == 1
+    assert "Traceback (most recent call last)" in err
+    assert "ValueError: step 1 failed" in err
+
+
+def test_a_failing_cron_run_logs_its_traceback():
+    code, _, err = run(
+        "run_steps", "--steps", "3", "--step-ms", "0", "--fail-at", "1", "--scheduled"
+    )
+    assert code == 1
+    assert "Traceback (most recent call last)" in err
 
 
 def test_enqueue_flag_hands_the_job_to_the_queue():

@@ -47,6 +47,7 @@ class Command(JobCommand):
                     trigger=trigger,
                     terminal=not options["scheduled"],
                     stderr=self.stderr,
+                    tracebacks=options["traceback"],
                 )
             except SystemExit as exit_:
                 if exit_.code != EXIT_FAILED or len(windows) == 1:
