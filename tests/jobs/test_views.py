@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.template import Context, Template
 from django.test import Client
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from jobs import live
@@ -235,6 +237,54 @@ def test_history_keeps_filters_in_its_page_links(web):
         finished(status=JobStatus.FAILED)
     html = web.get("/jobs/?status=failed").content.decode()
     assert re.search(r'href="\?status=failed&amp;before=\d+"', html)
+
+
+def _row(html: str, job: JobRun) -> str:
+    row = html[html.index(f'id="run-{job.pk}"') :]
+    return row[: row.index("</tr>")]
+
+
+# The DST switch in Paris, a half-hour zone; with and without microseconds.
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/St_Johns"])
+def test_history_rows_show_what_the_url_tag_and_date_filters_would(web, settings, zone):
+    # Rows are formatted by the presenter, not in the template (see JobView): same output.
+    settings.TIME_ZONE = zone
+    switch = datetime(2025, 3, 30, 0, 59, 59, 999999, tzinfo=UTC)
+    jobs = [
+        JobRunFactory(
+            status=JobStatus.SUCCESS,
+            started_at=switch + timedelta(seconds=offset),
+            finished_at=switch + timedelta(seconds=offset + 3),
+        )
+        for offset in (0, 0.000001, 3600)
+    ]
+    never = JobRunFactory(status=JobStatus.CANCELLED, finished_at=switch)
+    html = web.get("/jobs/").content.decode()
+    shown = Template(
+        "<a href=\"{% url 'jobs:detail' pk %}\">#{{ pk }} |"
+        """<time datetime="{{ at|date:'c' }}">{{ at|date:"Y-m-d H:i:s" }}</time>"""
+    )
+    for job in jobs:
+        row = _row(html, job)
+        link, time = shown.render(Context({"pk": job.pk, "at": job.started_at})).split("|")
+        assert link in row and time in row
+    assert '<span class="muted">never</span>' in _row(html, never)
+
+
+def test_row_links_follow_the_script_prefix_of_the_request(web):
+    job = finished()
+    busy = running()
+    assert f'<a href="/jobs/{job.pk}/">' in _row(web.get("/").content.decode(), job)
+    # What the WSGI handler does for an app mounted under /music (the test client does not).
+    set_script_prefix("/music/")
+    try:
+        html = web.get("/").content.decode()
+    finally:
+        set_script_prefix("/")
+    assert f'<a href="/music/jobs/{job.pk}/">' in _row(html, job)
+    assert f'hx-post="/music/jobs/{busy.pk}/cancel"' in html
+    assert f'<a href="/music/jobs/{busy.pk}/">#{busy.pk} ' in html
+    assert reverse("jobs:cancel", args=[busy.pk]) == f"/jobs/{busy.pk}/cancel"
 
 
 def test_history_shows_metrics_per_type(web):
