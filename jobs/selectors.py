@@ -14,6 +14,7 @@ from jobs import live
 from jobs.models import JobRun, JobStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
 
 
@@ -35,7 +36,27 @@ def queue_stats() -> QueueStats:
         pending=Count("id", filter=Q(status=JobStatus.QUEUED)),
         active=Count("id", filter=Q(status=JobStatus.RUNNING)),
     )
-    pending, active = counts["pending"], counts["active"]
+    return _stats(counts["pending"], counts["active"])
+
+
+def queue_stats_of(active_jobs: Iterable[JobRun]) -> QueueStats:
+    """``queue_stats`` counted from *every* queued and running job, already loaded.
+
+    The dashboard lists the active jobs anyway; when that list is complete, counting it
+    saves a query per poll and gives counts that agree with the cards shown beside them.
+    """
+    pending = active = 0
+    for job in active_jobs:
+        if job.direct:
+            continue
+        if job.status == JobStatus.QUEUED:
+            pending += 1
+        elif job.status == JobStatus.RUNNING:
+            active += 1
+    return _stats(pending, active)
+
+
+def _stats(pending: int, active: int) -> QueueStats:
     return {
         "pending": pending,
         "size": pending + active,

@@ -50,12 +50,13 @@ def _respond(
 # -- dashboard ---------------------------------------------------------------------------------
 def _live_context() -> dict[str, Any]:
     """Everything the dashboard's live region shows: a fixed number of queries, whatever the
-    size of ``job_runs`` (queue stats, active jobs, recent history)."""
-    stats = selectors.queue_stats()
+    size of ``job_runs`` (active jobs, recent history, and queue stats when there are more
+    active jobs than the region lists)."""
     active = queries.active_jobs(limit=ACTIVE_LIMIT)
     recent = queries.recent_finished(limit=RECENT_LIMIT)
+    complete = len(active) <= ACTIVE_LIMIT
     return {
-        "stats": stats,
+        "stats": selectors.queue_stats_of(active) if complete else selectors.queue_stats(),
         "active": job_views(active[:ACTIVE_LIMIT]),
         "more_active": len(active) > ACTIVE_LIMIT,
         "recent": job_views(recent),

@@ -13,8 +13,9 @@ from django.test import Client
 from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
-from jobs import live
+from jobs import live, selectors
 from jobs.models import JobRun, JobStatus, Trigger
+from jobs.views import pages
 from tests.factories import JobRunFactory
 
 pytestmark = pytest.mark.django_db
@@ -174,6 +175,22 @@ def test_a_direct_cli_run_is_shown_but_not_counted_in_the_queue(web):
     html = web.get("/").content.decode()
     assert f'id="job-{job.pk}"' in html
     assert '<span class="n" data-stat="active">0</span>' in html
+
+
+@pytest.mark.parametrize("listed", [50, 3], ids=["all listed", "more than listed"])
+def test_queue_stats_on_the_dashboard_match_the_queue(web, monkeypatch, listed):
+    # Counted from the active list when it holds every active job, else by a query.
+    monkeypatch.setattr(pages, "ACTIVE_LIMIT", listed)
+    for _ in range(3):
+        JobRunFactory()
+    running()
+    running(direct=True, trigger=Trigger.CLI)
+    finished()
+    html = web.get("/partials/live", headers=HTMX).content.decode()
+    assert selectors.queue_stats() == {"pending": 3, "size": 4, "active": 1, "concurrency": 2}
+    assert '<span class="n" data-stat="pending">3</span>' in html
+    assert '<span class="n" data-stat="active">1</span>' in html
+    assert ("More queued jobs" in html) == (listed < 5)
 
 
 # -- history ---------------------------------------------------------------------------------
@@ -355,7 +372,7 @@ def test_the_live_partials_cost_the_same_few_queries_on_a_small_table(
     # Same counts as tests/jobs/test_views_scale.py asserts with 100,000 rows.
     running()
     finished()
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         web.get("/partials/live", headers=HTMX)
     with django_assert_num_queries(3):
         web.get("/jobs/?status=success", headers=HTMX)
