@@ -96,8 +96,14 @@ class ProgressView:
 
 
 def progress_of(job: JobRun, live_state: live.LiveProgress | None = None) -> ProgressView:
+    """The progress of ``job``; a running job's is read from the live store unless given."""
     if live_state is None and job.status == JobStatus.RUNNING:
         live_state = live.read_progress(job.pk)
+    return progress_view(job, live_state)
+
+
+def progress_view(job: JobRun, live_state: live.LiveProgress | None) -> ProgressView:
+    """The progress of ``job`` given what the live store holds for it (None: nothing)."""
     if live_state is not None and job.status == JobStatus.RUNNING:
         return ProgressView(
             status=job.status,
@@ -120,10 +126,14 @@ def progress_of(job: JobRun, live_state: live.LiveProgress | None = None) -> Pro
 
 
 def progress_of_many(jobs: list[JobRun]) -> dict[int, ProgressView]:
-    """Progress of several jobs with one live-store round trip."""
+    """Progress of several jobs with one live-store round trip.
+
+    A running job missing from the answer has no live state (just claimed, or the store was
+    flushed): it is not asked for again, one by one.
+    """
     running = [job.pk for job in jobs if job.status == JobStatus.RUNNING]
     states = live.read_progress_many(running)
-    return {job.pk: progress_of(job, states.get(job.pk)) for job in jobs}
+    return {job.pk: progress_view(job, states.get(job.pk)) for job in jobs}
 
 
 @dataclass

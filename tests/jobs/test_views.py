@@ -193,6 +193,24 @@ def test_queue_stats_on_the_dashboard_match_the_queue(web, monkeypatch, listed):
     assert ("More queued jobs" in html) == (listed < 5)
 
 
+def test_the_live_store_is_read_once_per_page_however_many_jobs_run(web, monkeypatch):
+    with_state, without = running(), running()
+    live.publish_progress(
+        with_state.pk,
+        live.LiveProgress(
+            current=7, total=9, message="", eta_seconds=None, source_counts={}, updated_at=0.0
+        ),
+    )
+    reads: list[list[int]] = []
+    many = live.read_progress_many
+    monkeypatch.setattr(live, "read_progress_many", lambda ids: reads.append(ids) or many(ids))
+    monkeypatch.setattr(live, "read_progress", lambda job_id: pytest.fail("read one by one"))
+    html = web.get("/jobs/").content.decode()
+    live.clear(with_state.pk)
+    assert [sorted(ids) for ids in reads] == [sorted([with_state.pk, without.pk])]
+    assert f'id="run-{without.pk}"' in html
+
+
 # -- history ---------------------------------------------------------------------------------
 def test_history_filters_by_type_status_trigger_and_dates(web):
     old = finished(queued_at=timezone.now() - timedelta(days=10))
