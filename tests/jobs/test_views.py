@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
+from django.core.cache import caches
 from django.template import Context, Template
 from django.test import Client
 from django.urls import reverse, set_script_prefix
@@ -390,10 +392,20 @@ def test_the_live_partials_cost_the_same_few_queries_on_a_small_table(
     # Same counts as tests/jobs/test_views_scale.py asserts with 100,000 rows.
     running()
     finished()
-    with django_assert_num_queries(4):
-        web.get("/partials/live", headers=HTMX)
     with django_assert_num_queries(3):
+        web.get("/partials/live", headers=HTMX)
+    with django_assert_num_queries(2):
         web.get("/jobs/?status=success", headers=HTMX)
+
+
+def test_a_session_is_read_from_the_cache_and_survives_losing_it(web, django_assert_num_queries):
+    with django_assert_num_queries(2):  # the user and the page; no session query
+        assert web.get("/jobs/", headers=HTMX).status_code == 200
+    caches[settings.SESSION_CACHE_ALIAS].clear()
+    with django_assert_num_queries(3):  # the session from the database again
+        assert web.get("/jobs/", headers=HTMX).status_code == 200
+    with django_assert_num_queries(2):  # and back in the cache
+        assert web.get("/jobs/", headers=HTMX).status_code == 200
 
 
 # -- admin -----------------------------------------------------------------------------------

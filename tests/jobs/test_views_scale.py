@@ -20,10 +20,11 @@ pytestmark = pytest.mark.django_db
 
 ROWS = 100_000
 HTMX = {"HX-Request": "true"}
-# Session, user, then: active jobs (the queue stats are counted from them), recent history.
-DASHBOARD_QUERIES = 4
-# Session, user, then the one page query.
-HISTORY_PARTIAL_QUERIES = 3
+# The user (the session comes from the cache), then: active jobs (the queue stats are counted
+# from them), recent history.
+DASHBOARD_QUERIES = 3
+# The user, then the one page query.
+HISTORY_PARTIAL_QUERIES = 2
 
 
 # Columns that vary per row; every other column takes the model's default.
@@ -163,8 +164,8 @@ def test_history_page_and_its_metrics(web):
     assert len(ctx) == HISTORY_PARTIAL_QUERIES
     metrics, ctx = timed_get(web, "/jobs/metrics", headers=HTMX)
     assert metrics.status_code == 200
-    # Session, user, the GROUP BY, then one p95 query per job type and window (five here).
-    assert len(ctx) == 2 + 1 + 5
+    # The user, the GROUP BY, then one p95 query per job type and window (five here).
+    assert len(ctx) == 1 + 1 + 5
 
 
 def plan_of(filters: queries.HistoryFilters, **cursor) -> str:
