@@ -48,7 +48,7 @@ LIST_FIELDS = (
 def active_jobs(*, limit: int = 50) -> list[JobRun]:
     """Running jobs first, then queued ones in the order the claim takes them.
 
-    Served by the partial index ``job_runs_active``; returns at most ``limit`` + 1 rows so the
+    Served by the claim index (``status`` leads it); returns at most ``limit`` + 1 rows so the
     caller can tell that there are more without counting.
     """
     return list(
