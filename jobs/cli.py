@@ -255,7 +255,9 @@ def run_or_exit(
         stderr.write(f"Job {job.pk} cancelled.")
         sys.exit(EXIT_CANCELLED)
     if job.status == JobStatus.FAILED:
-        hint = " (--traceback shows where)" if quiet else ""
-        stderr.write(f"Job {job.pk} failed: {job.error}{hint}")
+        if quiet:
+            stderr.write("(--traceback shows where it failed)")
+        # Last: what a person (or a script reading the last line) needs.
+        stderr.write(f"Job {job.pk} failed: {job.error}")
         sys.exit(EXIT_FAILED)
     return job

@@ -17,11 +17,21 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
+# The pid of this process if Django-Q2 spawned it as a worker (set by ``on_worker_spawn``).
+_worker_pid: int | None = None
+
+
 def cluster_is_stopping() -> bool:
-    """In a cluster worker: has the cluster this process belongs to begun to stop?"""
+    """In a cluster worker: has the cluster this process belongs to begun to stop?
+
+    Any other process (a test, a shell running a ticket by hand) has no cluster: False —
+    its parent being gone says nothing there.
+    """
     from django_q.conf import Conf
     from django_q.status import Stat
 
+    if _worker_pid != os.getpid():
+        return False
     sentinel = os.getppid()
     if sentinel == 1:  # the sentinel is gone: this worker is an orphan
         return True
@@ -32,8 +42,12 @@ def cluster_is_stopping() -> bool:
 
 
 def on_worker_spawn(sender: Any = None, **kwargs: Any) -> None:
-    """Django-Q2 ``post_spawn`` receiver; must never raise (it would kill the worker)."""
+    """Django-Q2 ``post_spawn`` receiver (sent in the new worker); must never raise (it
+    would kill the worker)."""
     from jobs import maintenance
+
+    global _worker_pid
+    _worker_pid = os.getpid()
 
     try:
         report = maintenance.rescue_lost_jobs(local_only=True)

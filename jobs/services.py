@@ -323,14 +323,16 @@ def cancel_job(job_id: int) -> JobRun:
 def cancel_running() -> int:
     """Ask every running job to stop (the seed's "cancel all running"); returns how many."""
     now = timezone.now()
-    ids = list(
+    runs = dict(
         JobRun.objects.filter(
             status=JobStatus.RUNNING, cancel_requested_at__isnull=True
-        ).values_list("id", flat=True)
+        ).values_list("id", "started_at")
     )
     updated = JobRun.objects.filter(
-        id__in=ids, status=JobStatus.RUNNING, cancel_requested_at__isnull=True
+        id__in=list(runs), status=JobStatus.RUNNING, cancel_requested_at__isnull=True
     ).update(cancel_requested_at=now)
-    for job_id in ids:
-        live.request_cancel(job_id)
+    for job_id, started_at in runs.items():
+        # Flag that run only: a flag outlives a job that ended before it looked, and must
+        # not stop a later job given the same id (SQLite reuses ids after a reset).
+        live.request_cancel(job_id, started_at)
     return updated

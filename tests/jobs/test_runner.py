@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
@@ -36,9 +38,13 @@ def test_six_jobs_run_two_at_a_time_and_all_succeed():
     assert max_overlap(jobs) <= 2
     by_start = [j.pk for j in sorted(jobs, key=lambda j: j.started_at)]
     # Two free slots take the first two at once (urgent and ids[0], in either order);
-    # the rest follow in enqueue order.
+    # the rest follow in enqueue order — up to the race of two workers claiming at the same
+    # moment (their jobs are equally long), whose start stamps may come in either order.
     assert set(by_start[:2]) == {urgent, ids[0]}
-    assert [pk for pk in by_start if pk != urgent] == ids
+    started = {j.pk: j.started_at for j in jobs}
+    race = timedelta(milliseconds=100)  # a job here takes 200 ms
+    for earlier, later in itertools.pairwise(ids):
+        assert started[later] >= started[earlier] - race, (earlier, later)
 
 
 def test_with_one_slot_free_priority_then_fifo_decides_the_order():
