@@ -77,6 +77,19 @@ class Outcome:
     error: str = ""
 
 
+def _plex_then_lastfm(item: PlexItem, plex: Tags, lastfm: list[str]) -> tuple[list[str], list[str]]:
+    """Plex's genres and styles (the listing's genres if the metadata had none), then
+    Last.fm's useful tags; the merged genres and the sources that gave any."""
+    sources: list[str] = []
+    genres = merge_tags(plex.genres or item.genres, plex.styles)
+    if genres:
+        sources.append("plex")
+    if lastfm:
+        sources.append("lastfm")
+        genres = merge_tags(genres, lastfm)
+    return genres, sources
+
+
 def enrich_artist(
     item: PlexItem, tags: TagSource, providers: Providers, cancel: CancelToken
 ) -> Outcome:
@@ -86,13 +99,7 @@ def enrich_artist(
         cancel.raise_if_cancelled()
         extra = useful_lastfm_tags(providers.lastfm.artist_top_tags(item.title) or [])
     plex = tags()
-    sources: list[str] = []
-    genres = merge_tags(plex.genres or item.genres, plex.styles)
-    if genres:
-        sources.append("plex")
-    if extra:
-        sources.append("lastfm")
-        genres = merge_tags(genres, extra)
+    genres, sources = _plex_then_lastfm(item, plex, extra)
     spotify_id = ""
     if not genres and providers.spotify is not None:
         cancel.raise_if_cancelled()
@@ -118,13 +125,7 @@ def enrich_album(
         found = providers.lastfm.album_top_tags(item.artist, item.title)
         extra = useful_lastfm_tags(found or [])
     plex = tags()
-    sources: list[str] = []
-    genres = merge_tags(plex.genres or item.genres, plex.styles)
-    if genres:
-        sources.append("plex")
-    if extra:
-        sources.append("lastfm")
-        genres = merge_tags(genres, extra)
+    genres, sources = _plex_then_lastfm(item, plex, extra)
     if not genres:
         inherited = artist_genres.get(normalize_name(item.artist), [])
         if inherited:
