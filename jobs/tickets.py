@@ -8,8 +8,9 @@ A ticket drains: after its job it claims the next due one, for up to ``DRAIN_SEC
 (see ``runner.run_next``). So one ticket waiting in the broker is enough for any number of
 jobs enqueued behind it, and ``enqueue`` pushes one only when none is waiting — a flag in
 the live store, set before a push and cleared when a ticket starts. The flag expires after
-``WAITING_TTL``: a ticket lost with its broker costs at most that long (and the
-maintenance's re-ticketing heals the rest), never a job.
+``WAITING_TTL``. A ticket lost with its broker (a flush, a restart) leaves the jobs that
+counted on it to the re-ticketing — after a job at most every 5 s, at a worker's start,
+and in the periodic maintenance — exactly as a lost ticket did before; it never loses one.
 """
 
 from __future__ import annotations
