@@ -324,6 +324,7 @@ def _serve_fakes(spec: FakeSpec, conn: Any) -> None:
     """The fakes' process: build the library, serve, answer counter requests until "stop"."""
     from datetime import datetime
 
+    from enrichment.demo import provider_settings
     from enrichment.fakes import (
         FakePlexServer,
         RateLimit,
@@ -342,16 +343,7 @@ def _serve_fakes(spec: FakeSpec, conn: Any) -> None:
     if spec.demo:
         services = start_demo_services(library, latency=spec.latency)
         servers = {"plex": services.plex, "lastfm": services.lastfm, "spotify": services.spotify}
-        info["settings"] = {
-            "PLAYLISTER_PLEX_URL": services.plex_url,
-            "PLAYLISTER_PLEX_TOKEN": services.plex_token,
-            "PLAYLISTER_LASTFM_URL": services.lastfm_url,
-            "PLAYLISTER_LASTFM_API_KEY": services.lastfm_api_key,
-            "PLAYLISTER_SPOTIFY_TOKEN_URL": services.spotify_token_url,
-            "PLAYLISTER_SPOTIFY_API_URL": services.spotify_api_url,
-            "PLAYLISTER_SPOTIFY_CLIENT_ID": services.spotify_client_id,
-            "PLAYLISTER_SPOTIFY_CLIENT_SECRET": services.spotify_client_secret,
-        }
+        info["settings"] = provider_settings(services)
     else:
         plex = FakePlexServer(library, latency=spec.latency)
         plex.start()

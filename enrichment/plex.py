@@ -32,7 +32,7 @@ from plexapi.server import PlexServer
 from plexapi.utils import setDatetimeTimezone
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from xml.etree.ElementTree import Element
 
 setDatetimeTimezone("UTC")
@@ -164,36 +164,35 @@ class PlexLibrary:
                 return
 
     def metadata(self, rating_keys: list[str], *, cancel: CancelToken = NEVER) -> Iterator[Any]:
-        """Full metadata of many items, ``METADATA_BATCH`` per request."""
-        for start in range(0, len(rating_keys), METADATA_BATCH):
-            cancel.raise_if_cancelled()
-            batch = rating_keys[start : start + METADATA_BATCH]
-            try:
-                yield from self.server.fetchItems(f"/library/metadata/{','.join(batch)}")
-            except NotFound:
-                continue
-            except (BadRequest, requests.ConnectionError, requests.Timeout) as exc:
-                raise TransientProviderError(
-                    PROVIDER, f"metadata request failed ({type(exc).__name__})"
-                ) from None
+        """Full metadata of many items (plexapi objects), ``METADATA_BATCH`` per request."""
+        return self._in_batches(rating_keys, cancel, self.server.fetchItems)
 
     def full_tags(
         self, rating_keys: list[str], *, cancel: CancelToken = NEVER
     ) -> Iterator[tuple[str, Tags]]:
         """Genres, styles and moods of many items, ``METADATA_BATCH`` per request."""
+
+        def elements(key: str) -> list[Element]:
+            return list(self._elements(key, page=METADATA_BATCH))
+
+        for e in self._in_batches(rating_keys, cancel, elements):
+            tags = Tags(_xml_tags(e, "Genre"), _xml_tags(e, "Style"), _xml_tags(e, "Mood"))
+            yield e.get("ratingKey", ""), tags
+
+    def _in_batches(
+        self, rating_keys: list[str], cancel: CancelToken, fetch: Callable[[str], list[Any]]
+    ) -> Iterator[Any]:
+        """``fetch`` of ``/library/metadata/1,2,3`` for each batch of keys; a batch whose
+        items are all gone is skipped, a failed request is transient."""
         for start in range(0, len(rating_keys), METADATA_BATCH):
             cancel.raise_if_cancelled()
             batch = rating_keys[start : start + METADATA_BATCH]
             try:
-                elements = list(
-                    self._elements(f"/library/metadata/{','.join(batch)}", page=METADATA_BATCH)
-                )
+                items = fetch(f"/library/metadata/{','.join(batch)}")
             except NotFound:
                 continue
             except (BadRequest, requests.ConnectionError, requests.Timeout) as exc:
                 raise TransientProviderError(
                     PROVIDER, f"metadata request failed ({type(exc).__name__})"
                 ) from None
-            for e in elements:
-                tags = Tags(_xml_tags(e, "Genre"), _xml_tags(e, "Style"), _xml_tags(e, "Mood"))
-                yield e.get("ratingKey", ""), tags
+            yield from items
