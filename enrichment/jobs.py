@@ -4,12 +4,13 @@ forms and the management commands."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
 from enrichment.audiomuse_sync import sync_audio_features
 from enrichment.http import TransientProviderError
 from enrichment.refresh import refresh_cache
 from enrichment.warm import warm_album_cache, warm_artist_cache
-from jobs import registry
+from jobs import registry, schedules
 from jobs.models import Priority
 
 
@@ -98,5 +99,27 @@ registry.register(
         transient_errors=(TransientProviderError,),
         # Two syncs at once would fetch the same payloads and race on the same rows.
         dedupe=lambda params: "audiomuse-sync",
+    )
+)
+
+# The seed's schedule (times in PLAYLISTER_TIME_ZONE).
+schedules.declare(
+    schedules.DefaultSchedule(
+        name="cache-warm", job_type="cache-warm", cron="0 3 * * 0", label="Warm the artist cache"
+    )
+)
+schedules.declare(
+    schedules.DefaultSchedule(
+        name="cache-refresh", job_type="cache-refresh", cron="0 * * * *", label="Refresh the caches"
+    )
+)
+schedules.declare(
+    schedules.DefaultSchedule(
+        name="audiomuse-sync",
+        job_type="audiomuse-sync",
+        cron="0 4 * * *",
+        label="Sync AudioMuse-AI features",
+        # Only where AudioMuse-AI is configured: the next `migrate` installs it once it is.
+        when=lambda: bool(settings.PLAYLISTER_AUDIOMUSE_URL),
     )
 )

@@ -58,3 +58,7 @@ class JobRunAdmin(admin.ModelAdmin[JobRun]):
                 continue
             done += 1
         self.message_user(request, f"Cancelled or asked to stop {done} job(s).", messages.INFO)
+
+
+# Schedules have their own admin module; importing it registers it.
+import jobs.schedules.admin  # noqa: E402, F401

@@ -23,6 +23,12 @@ class JobsConfig(AppConfig):
 
 
 def _ensure_schedule(sender: Any, **kwargs: Any) -> None:
-    from jobs.schedule import ensure_maintenance_schedule
+    from django.conf import settings
 
-    ensure_maintenance_schedule(using=kwargs.get("using", "default"))
+    from jobs.schedule import ensure_maintenance_schedule
+    from jobs.schedules.services import install_defaults
+
+    using = kwargs.get("using", "default")
+    ensure_maintenance_schedule(using=using)
+    if settings.PLAYLISTER_SCHEDULE_DEFAULTS:
+        install_defaults(using=using)

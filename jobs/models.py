@@ -122,3 +122,8 @@ class JobRun(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+# The schedules' table lives beside them; Django finds an app's models through this module.
+from jobs.schedules.models import JobSchedule as JobSchedule  # noqa: E402
+from jobs.schedules.models import Outcome as Outcome  # noqa: E402

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from jobs.views import api, pages, stream
+from jobs.views import api, pages, schedules, stream
 
 app_name = "jobs"
 
@@ -14,6 +14,12 @@ urlpatterns = [
     path("jobs/metrics", pages.history_metrics, name="history-metrics"),
     path("jobs/<int:job_id>/", pages.job_detail, name="detail"),
     path("jobs/<int:job_id>/live", pages.job_live, name="detail-live"),
+    path("schedules/", schedules.page, name="schedules"),
+    path("schedules/<slug:name>/enable", schedules.enable, name="schedule-enable"),
+    path("schedules/<slug:name>/disable", schedules.disable, name="schedule-disable"),
+    path("schedules/<slug:name>/cron", schedules.edit, name="schedule-cron"),
+    path("schedules/<slug:name>/run", schedules.run_now, name="schedule-run"),
+    path("schedules/<slug:name>/last-run", schedules.last_run, name="schedule-last-run"),
     # The seed's JSON and SSE API (paths as in the seed).
     path("health", api.health, name="health"),
     path("queue/stats", api.queue_stats, name="queue-stats"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django import forms
 
 from enrichment.http import TransientProviderError
-from jobs import registry
+from jobs import registry, schedules
 from playlister.services import generate_custom_playlists, generate_playlist
-from playlister.windows import Window
+from playlister.windows import DAILY, WINDOWS, Window
 
 
 class PlaylistParams(forms.Form):
@@ -44,5 +44,44 @@ registry.register(
         params=CustomParams,
         transient_errors=(TransientProviderError,),
         dedupe=lambda params: "custom-playlists",
+    )
+)
+
+# The seed's schedule (times in PLAYLISTER_TIME_ZONE): the daily mixes at 05:00, one job per
+# window; discovery on Mondays and throwback on Saturdays at 06:00; custom playlists Sundays.
+for window in DAILY:
+    schedules.declare(
+        schedules.DefaultSchedule(
+            name=f"daily-{window.value}",
+            job_type="playlist",
+            params={"window": window.value},
+            cron="0 5 * * *",
+            label=WINDOWS[window].title,
+        )
+    )
+schedules.declare(
+    schedules.DefaultSchedule(
+        name="weekly-discovery",
+        job_type="playlist",
+        params={"window": Window.DISCOVERY.value},
+        cron="0 6 * * 1",
+        label=WINDOWS[Window.DISCOVERY].title,
+    )
+)
+schedules.declare(
+    schedules.DefaultSchedule(
+        name="weekly-throwback",
+        job_type="playlist",
+        params={"window": Window.THROWBACK.value},
+        cron="0 6 * * 6",
+        label=WINDOWS[Window.THROWBACK].title,
+    )
+)
+schedules.declare(
+    schedules.DefaultSchedule(
+        name="custom-playlists",
+        job_type="custom-playlists",
+        cron="0 6 * * 0",
+        label="Custom playlists",
     )
 )

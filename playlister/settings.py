@@ -192,6 +192,8 @@ PLAYLISTER_JOB_RETENTION_DAYS = env.int("PLAYLISTER_JOB_RETENTION_DAYS", default
 PLAYLISTER_MAINTENANCE_INTERVAL = env.int("PLAYLISTER_MAINTENANCE_INTERVAL", default=30)
 # The longest a single job may run before the cluster stops it (seconds).
 PLAYLISTER_JOB_TIMEOUT = env.int("PLAYLISTER_JOB_TIMEOUT", default=6 * 3600)
+# ``migrate`` installs the default schedules that are missing (never changing existing ones).
+PLAYLISTER_SCHEDULE_DEFAULTS = env.bool("PLAYLISTER_SCHEDULE_DEFAULTS", default=True)
 PLAYLISTER_CLUSTER_NAME = env.str("PLAYLISTER_CLUSTER_NAME", default="playlister")
 
 Q_CLUSTER: dict[str, Any] = {

@@ -26,5 +26,9 @@ from playlister.settings import INSTALLED_APPS  # noqa: E402
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.jobapp"]
 
+# The default schedules stay out of the test database: a cluster of the suite must never fire
+# the hourly cache refresh (or any other) in the middle of a test. Schedule tests install them.
+PLAYLISTER_SCHEDULE_DEFAULTS = False
+
 # Fast hashing: tests create users; security of test passwords is irrelevant.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

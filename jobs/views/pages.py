@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from jobs import queries, registry, selectors
 from jobs.models import JobRun, JobStatus, Trigger
+from jobs.schedules.present import next_scheduled
 from jobs.views.access import page_login_required
 from jobs.views.present import JobView, format_seconds, job_views, type_label
 
@@ -117,6 +118,7 @@ def render_start_form(
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = _live_context()
     context["start_forms"] = [_start_form(spec) for spec in registry.all_types()]
+    context["next_schedule"] = next_scheduled()
     return render(request, "jobs/dashboard.html", context)
 
 
