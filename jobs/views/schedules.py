@@ -36,7 +36,8 @@ PAGE = "jobs/schedules.html"
 
 
 class CronForm(forms.Form):
-    cron = forms.CharField(label="Cron expression", max_length=200, strip=True)
+    # Not required: an empty expression gets the same explanation as any other bad one.
+    cron = forms.CharField(label="Cron expression", max_length=200, required=False)
 
     def clean_cron(self) -> str:
         try:
@@ -105,7 +106,7 @@ def edit(request: HtmxHttpRequest, name: str) -> HttpResponse:
     row = _get(name)
     form = CronForm(request.POST)
     if not form.is_valid():
-        error = " ".join(str(e) for e in form.errors.get("cron", [])) or "Enter a cron expression."
+        error = " ".join(str(e) for e in form.errors.get("cron", []))
         return _answer(request, row.name, error=error, cron_value=request.POST.get("cron", ""))
     schedules.set_cron(row.name, form.cleaned_data["cron"])
     return _answer(request, row.name)
