@@ -118,7 +118,8 @@ class Cluster:
         self.extra_env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> Cluster:
+    def start(self, *, wait: bool = True) -> Cluster:
+        """Start it; with ``wait`` (the default), return once its workers are up."""
         env = subprocess_env(**self.extra_env)
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
@@ -129,8 +130,12 @@ class Cluster:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for(self.worker_pids, timeout=30, what="the cluster to report its workers")
+        if wait:
+            self.wait_started()
         return self
+
+    def wait_started(self) -> None:
+        wait_for(self.worker_pids, timeout=30, what="the cluster to report its workers")
 
     def worker_pids(self) -> list[int]:
         from django_q.status import Stat

@@ -40,9 +40,9 @@ class Clusters:
         self.shared: Cluster | None = None
         self.dedicated: list[Cluster] = []
 
-    def new(self, name: str = "cluster", **env: str) -> Cluster:
+    def new(self, name: str = "cluster", *, wait: bool = True, **env: str) -> Cluster:
         path = self.log_dir / f"{name}-{len(self.dedicated)}.log"
-        started = Cluster(log_path=path, env=env).start()
+        started = Cluster(log_path=path, env=env).start(wait=wait)
         self.dedicated.append(started)
         return started
 
