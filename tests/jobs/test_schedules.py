@@ -48,7 +48,7 @@ def migrate(settings) -> None:
     emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
 
 
-def seed() -> dict[str, tuple[str, dict, str, bool]]:
+def seed():
     return {
         r.name: (r.job_type, r.params, r.schedule.cron, schedules.is_enabled(r))
         for r in JobSchedule.objects.select_related("schedule")
@@ -65,7 +65,7 @@ def steps_schedule(name="steps", expression="0 5 * * *", *, now=None, **params) 
     )
 
 
-def at(row: JobSchedule) -> datetime:
+def at(row: JobSchedule):
     return Schedule.objects.get(pk=row.pk).next_run
 
 

@@ -47,7 +47,7 @@ def weekly(berlin) -> JobSchedule:
     )
 
 
-def state(name: str = "weekly-steps") -> tuple:
+def state(name: str = "weekly-steps"):
     row = schedules.get(name)
     return (row.schedule.cron, row.schedule.repeats, row.schedule.next_run, row.last_fire)
 
