@@ -49,34 +49,21 @@ registry.register(
 
 # The seed's schedule (times in PLAYLISTER_TIME_ZONE): the daily mixes at 05:00, one job per
 # window; discovery on Mondays and throwback on Saturdays at 06:00; custom playlists Sundays.
-for window in DAILY:
+_SEED_TIMES = {
+    **dict.fromkeys(DAILY, "0 5 * * *"),
+    Window.DISCOVERY: "0 6 * * 1",
+    Window.THROWBACK: "0 6 * * 6",
+}
+for window, cron in _SEED_TIMES.items():
     schedules.declare(
         schedules.DefaultSchedule(
-            name=f"daily-{window.value}",
+            name=f"{'daily' if window in DAILY else 'weekly'}-{window.value}",
             job_type="playlist",
             params={"window": window.value},
-            cron="0 5 * * *",
+            cron=cron,
             label=WINDOWS[window].title,
         )
     )
-schedules.declare(
-    schedules.DefaultSchedule(
-        name="weekly-discovery",
-        job_type="playlist",
-        params={"window": Window.DISCOVERY.value},
-        cron="0 6 * * 1",
-        label=WINDOWS[Window.DISCOVERY].title,
-    )
-)
-schedules.declare(
-    schedules.DefaultSchedule(
-        name="weekly-throwback",
-        job_type="playlist",
-        params={"window": Window.THROWBACK.value},
-        cron="0 6 * * 6",
-        label=WINDOWS[Window.THROWBACK].title,
-    )
-)
 schedules.declare(
     schedules.DefaultSchedule(
         name="custom-playlists",
