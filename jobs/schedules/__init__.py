@@ -17,7 +17,8 @@ Apps declare their default schedules next to their job types (in their ``jobs.py
 * ``cron``     — expressions: validation, run times across daylight-saving changes, words;
 * ``rules``    — what a due schedule does (fire, skip, nothing): one pure function;
 * ``services`` — install, reset, edit, enable, run now, and ``fire`` (the scheduler's call);
-* ``tasks``    — the Django-Q2 entry point.
+* ``tasks``    — the Django-Q2 entry point;
+* ``models``   — ``JobSchedule``; ``present`` — what the page and the command show; ``admin``.
 """
 
 from __future__ import annotations

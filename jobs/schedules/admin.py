@@ -73,6 +73,14 @@ class JobScheduleAdmin(admin.ModelAdmin[JobSchedule]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # the apps declare them; `manage.py schedules reset` restores them
 
+    # Deleting one deletes its Django-Q2 row too (and so this one): a Django-Q2 schedule
+    # left behind would call ``fire`` for nothing at every run time.
+    def delete_model(self, request: HttpRequest, obj: JobSchedule) -> None:
+        Schedule.objects.filter(pk=obj.pk).delete()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[JobSchedule]) -> None:
+        Schedule.objects.filter(pk__in=list(queryset.values_list("pk", flat=True))).delete()
+
     def view_on_site(self, obj: JobSchedule) -> str:
         return f"{reverse('jobs:schedules')}#schedule-{obj.name}"
 

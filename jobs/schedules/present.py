@@ -27,10 +27,10 @@ def when_text(at: datetime) -> str:
 
 
 def from_now_text(at: datetime, *, now: datetime) -> str:
-    """``in 3 h 05 min``, ``in 2 days``, ``now``."""
+    """``in 3 h 05 min``, ``in 2 days``, ``in under a minute``."""
     seconds = (at - now).total_seconds()
     if seconds < 60:
-        return "now" if seconds > -60 else "overdue"
+        return "in under a minute"
     minutes = int(seconds // 60)
     if minutes < 60:
         return f"in {minutes} min"
@@ -132,7 +132,7 @@ class ScheduleView:
             parts.append(f"#{self.row.last_job_id}")
             if self.last_job is not None:
                 parts.append(self.last_job.status)
-        if self.row.last_reason and self.outcome != Outcome.SKIPPED:
+        if self.row.last_reason:
             parts.append(f"({self.row.last_reason})")
         return " ".join(parts)
 
