@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -122,6 +122,8 @@ def _create_default(default: DefaultSchedule, *, now: datetime, using: str) -> b
 def install_defaults(*, using: str = DEFAULT_DB_ALIAS, now: datetime | None = None) -> list[str]:
     """Create the declared defaults that are missing (``migrate`` calls this); an existing
     schedule is never changed, whatever a person made of it. Returns the names created."""
+    if JobSchedule._meta.db_table not in connections[using].introspection.table_names():
+        return []  # migrated back to before the table existed
     now = now or timezone.now()
     existing = set(JobSchedule.objects.using(using).values_list("name", flat=True))
     return [
