@@ -69,6 +69,8 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env.list("PLAYLISTER_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("PLAYLISTER_CSRF_TRUSTED_ORIGINS", default=[])
+# A JSON 403 on the API's paths, Django's page elsewhere.
+CSRF_FAILURE_VIEW = "jobs.views.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -83,11 +83,7 @@ def _start_form(
 ) -> StartForm:
     # Ids stay unique with one form per job type on the page.
     auto_id = f"id_{spec.name}_%s"
-    form = (
-        spec.params(data=bound, auto_id=auto_id)
-        if bound is not None
-        else spec.params(auto_id=auto_id)
-    )
+    form = spec.bind(bound, auto_id=auto_id) if bound is not None else spec.params(auto_id=auto_id)
     if bound is not None and not form.is_valid():
         error = ""  # the fields say it better
     return StartForm(spec=spec, form=form, started=started, error=error)
