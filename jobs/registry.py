@@ -45,7 +45,10 @@ class JobParamsError(JobError):
         self.job_type = job_type
         self.errors = dict(errors)
         detail = "; ".join(
-            f"{name}: {' '.join(messages)}" if name != NON_FIELD else " ".join(messages)
+            " ".join(messages)
+            if name == NON_FIELD
+            # A name that is no field's (junk) is quoted: the message stays one line.
+            else f"{name if name.isidentifier() else preview(name)}: {' '.join(messages)}"
             for name, messages in self.errors.items()
         )
         super().__init__(f"invalid parameters for {job_type}: {detail}")

@@ -54,3 +54,13 @@ json_values = st.recursive(
 )
 # What a form field or a CLI argument can carry: text.
 text_values = st.sampled_from(WORDS) | st.text(max_size=20) | st.integers().map(str)
+
+
+def minimal_params(spec: registry.JobType) -> dict[str, object]:
+    """Values for the fields a type requires and gives no default for (a window, a marker)."""
+    needed: dict[str, object] = {}
+    for name, field in spec.params.base_fields.items():
+        if field.required and field.initial is None:
+            choices = getattr(field, "choices", None)
+            needed[name] = next(iter(choices))[0] if choices else "x"
+    return needed
