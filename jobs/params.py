@@ -84,6 +84,9 @@ class Checkbox(forms.CheckboxInput):
         hidden = format_html('<input type="hidden" name="{}" value="false">', name)
         return hidden + super().render(name, value, attrs, renderer)
 
+    def format_value(self, value: Any) -> str | None:
+        return None  # the box always sends "on"; what it shows is ``checked``
+
     def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
         return data.get(name)
 
