@@ -154,12 +154,13 @@ def test_a_start_form_sends_its_checkboxes_ticked_or_not(page, live_server):
     """In a real browser (htmx serialises the form): an unticked box means false, a ticked
     one true, whatever the default (the hidden "false" before each box)."""
     form = page.locator("#start-cache-warm")
-    submitted = []
+    submitted, job_id = [], 0
     for skip_cached, dry_run in [(False, True), (True, False)]:
         form.locator("input[type=checkbox][name=skip_cached]").set_checked(skip_cached)
         form.locator("input[type=checkbox][name=dry_run]").set_checked(dry_run)
         form.locator("button[type=submit]").click()
-        note = page.locator("#start-cache-warm .note")
+        # The new job's note, not the one the previous submit left.
+        note = page.locator(f"#start-cache-warm .note:not([data-job-id='{job_id}'])")
         expect(note).to_contain_text("Queued")
         job_id = int(note.get_attribute("data-job-id"))
         submitted.append(JobRun.objects.get(pk=job_id).params)
