@@ -34,13 +34,14 @@ _VARIABLE = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
 
 def _loose(route: str) -> tuple[str, dict[str, str]]:
-    """A route as a regex whose variable parts take anything but "/", and their converters."""
+    """A route as a regex whose variable parts take anything (a "/" too: ``%2F`` in a job
+    type is still the start endpoint), and their converters."""
     parts, converters, last = [], {}, 0
     for match in _VARIABLE.finditer(route):
         parts.append(re.escape(route[last : match.start()]))
         name = match["name"]
         converters[name] = match["converter"] or "str"
-        parts.append(f"(?P<{name}>[^/]*)")
+        parts.append(f"(?P<{name}>.*)")
         last = match.end()
     parts.append(re.escape(route[last:]))
     return "".join(parts), converters

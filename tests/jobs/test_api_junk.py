@@ -84,6 +84,10 @@ id_segments = st.one_of(
 
 
 @JUNK_SETTINGS
+@example(  # "%2F" is a "/" to the resolver: still the start endpoint
+    path="/actions/{}/start", segment="a%2Fb", method="POST", auth="full",
+    content_type="application/json", body=b"{}",
+)  # fmt: skip
 @given(
     path=st.sampled_from(API_PATHS),
     segment=id_segments,
