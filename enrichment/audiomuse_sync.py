@@ -20,6 +20,7 @@ from django.utils import timezone
 from enrichment.audiomuse import PROVIDER, AudioMuseClient
 from enrichment.http import PermanentProviderError
 from enrichment.models import AudioFeatures
+from enrichment.upsert import upsert
 from jobs.cancel import NEVER, CancelToken
 from jobs.progress import NULL_PROGRESS, Progress
 
@@ -182,13 +183,13 @@ def _fetch_and_store(
     payloads = client.fetch(ids)
     result.fetched += len(payloads)
     wanted = set(ids)
-    # Keyed by id: a payload listed twice must not hit the same row twice in one upsert.
-    rows = list({p.id: _row(p) for p in payloads if p.id in wanted}.values())
     cancel.raise_if_cancelled()
     with transaction.atomic():
-        AudioFeatures.objects.bulk_create(
-            rows,
-            update_conflicts=True,
+        # A payload listed twice (or two ids alike once clipped to the column) is one row:
+        # the later payload wins.
+        rows = upsert(
+            AudioFeatures,
+            (_row(p) for p in payloads if p.id in wanted),
             unique_fields=["rating_key"],
             update_fields=_UPDATE_FIELDS,
         )

@@ -10,35 +10,37 @@ from enrichment.audiomuse_sync import sync_audio_features
 from enrichment.http import TransientProviderError
 from enrichment.refresh import refresh_cache
 from enrichment.warm import warm_album_cache, warm_artist_cache
-from jobs import registry, schedules
+from jobs import params, registry, schedules
 from jobs.models import Priority
 
+# Far beyond any music library, and within every integer column and SQL LIMIT.
+MAX_ITEMS = 10_000_000
 
-class WarmParams(forms.Form):
+
+class WarmParams(params.ParamsForm):
     concurrency = forms.IntegerField(
         min_value=1, max_value=16, initial=2, help_text="Provider requests in parallel."
     )
-    skip_cached = forms.BooleanField(
-        required=False, initial=True, help_text="Skip entries that are cached and fresh."
+    skip_cached = params.BooleanField(
+        initial=True, help_text="Skip entries that are cached and fresh."
     )
-    dry_run = forms.BooleanField(
-        required=False, initial=False, help_text="Read and report; write nothing."
-    )
+    dry_run = params.BooleanField(help_text="Read and report; write nothing.")
     limit = forms.IntegerField(
-        min_value=1, required=False, help_text="At most this many items (default: all)."
+        min_value=1,
+        max_value=MAX_ITEMS,
+        required=False,
+        help_text="At most this many items (default: all).",
     )
 
 
-class RefreshParams(forms.Form):
+class RefreshParams(params.ParamsForm):
     limit = forms.IntegerField(
         min_value=1, max_value=100_000, initial=200, help_text="At most this many entries."
     )
     concurrency = forms.IntegerField(
         min_value=1, max_value=16, initial=2, help_text="Provider requests in parallel."
     )
-    dry_run = forms.BooleanField(
-        required=False, initial=False, help_text="Read and report; write nothing."
-    )
+    dry_run = params.BooleanField(help_text="Read and report; write nothing.")
 
 
 # The three warmers share the providers' rate limits: one of each at a time is plenty.
@@ -78,10 +80,8 @@ registry.register(
 )
 
 
-class AudioMuseSyncParams(forms.Form):
-    dry_run = forms.BooleanField(
-        required=False, help_text="Read AudioMuse-AI's index and report; write nothing."
-    )
+class AudioMuseSyncParams(params.ParamsForm):
+    dry_run = params.BooleanField(help_text="Read AudioMuse-AI's index and report; write nothing.")
 
 
 registry.register(

@@ -15,6 +15,7 @@ few enough that waiting for any to finish stays cheap and a cancel drops little 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -22,18 +23,18 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from enrichment.http import ProviderConfigError, ProviderError
-from enrichment.models import AlbumCache, ArtistCache, cache_expiry
+from enrichment.models import AlbumCache, ArtistCache, CacheEntry, cache_expiry
 from enrichment.names import normalize_name
 from enrichment.plex import METADATA_BATCH, PlexItem, Tags
 from enrichment.providers import Providers, providers_from_settings
 from enrichment.tags import merge_tags, useful_lastfm_tags
+from enrichment.upsert import clip, conflict_key, merged_by_key, upsert
 from jobs.cancel import NEVER, CancelToken, JobCancelled
 from jobs.progress import NULL_PROGRESS, Progress
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
-
-    from django.db.models import Model
+    from datetime import datetime
 
     # An item's full Plex tags, asked for once the provider calls that do not need them
     # are done (they may still be on their way from Plex).
@@ -166,13 +167,35 @@ def _guarded(enrich: Enrich, item: PlexItem, tags: TagSource) -> Outcome:
 
 
 class _Writer:
-    """Buffers finished outcomes and writes them in small upserts."""
+    """Buffers finished outcomes and writes them in small upserts.
 
-    def __init__(self, *, albums: bool, dry_run: bool, result: WarmResult) -> None:
+    Items that share a cache key (the same artist twice in Plex, an album under two
+    spellings) share one entry holding what all of them gave: merged within a batch, and
+    across batches for the keys that the run's items repeat."""
+
+    def __init__(
+        self, *, albums: bool, dry_run: bool, result: WarmResult, items: Iterable[PlexItem]
+    ) -> None:
         self.albums = albums
         self.dry_run = dry_run
         self.result = result
         self.buffer: list[Outcome] = []
+        self.model: type[CacheEntry] = AlbumCache if albums else ArtistCache
+        self.unique_fields = (
+            ["normalized_artist", "normalized_album"] if albums else ["normalized_name"]
+        )
+        self.update_fields = _UPDATE_FIELDS if albums else [*_UPDATE_FIELDS, "name", "spotify_id"]
+        seen = Counter(self._key(item) for item in items)
+        self.repeated = {key for key, n in seen.items() if n > 1}
+        self.earlier: dict[tuple[object, ...], CacheEntry] = {}
+
+    def _key(self, item: PlexItem) -> tuple[str, ...]:
+        if self.albums:
+            return (
+                clip(AlbumCache, "normalized_artist", normalize_name(item.artist)),
+                clip(AlbumCache, "normalized_album", normalize_name(item.title)),
+            )
+        return (clip(ArtistCache, "normalized_name", normalize_name(item.title)),)
 
     def add(self, outcome: Outcome, cancel: CancelToken) -> None:
         self.buffer.append(outcome)
@@ -180,58 +203,65 @@ class _Writer:
             cancel.raise_if_cancelled()
             self.flush()
 
+    def _row(self, o: Outcome, now: datetime) -> CacheEntry:
+        common = {
+            "plex_key": clip(self.model, "plex_key", o.item.rating_key),
+            "genres": o.genres,
+            "moods": o.moods,
+            "sources": list(o.sources),
+            "cached_at": now,
+            "expires_at": cache_expiry(now),
+        }
+        if self.albums:
+            artist, album = self._key(o.item)
+            return AlbumCache(
+                artist_name=clip(AlbumCache, "artist_name", o.item.artist),
+                album_name=clip(AlbumCache, "album_name", o.item.title),
+                normalized_artist=artist,
+                normalized_album=album,
+                **common,
+            )
+        (name,) = self._key(o.item)
+        return ArtistCache(
+            name=clip(ArtistCache, "name", o.item.title),
+            normalized_name=name,
+            spotify_id=clip(ArtistCache, "spotify_id", o.spotify_id),
+            **common,
+        )
+
     def flush(self) -> None:
         batch, self.buffer = self.buffer, []
         if not batch or self.dry_run:
             return
         now = timezone.now()
-        rows: list[Model]
-        if self.albums:
-            rows = [
-                AlbumCache(
-                    artist_name=o.item.artist,
-                    album_name=o.item.title,
-                    normalized_artist=normalize_name(o.item.artist),
-                    normalized_album=normalize_name(o.item.title),
-                    plex_key=o.item.rating_key,
-                    genres=o.genres,
-                    moods=o.moods,
-                    sources=list(o.sources),
-                    cached_at=now,
-                    expires_at=cache_expiry(now),
-                )
-                for o in batch
-            ]
-            AlbumCache.objects.bulk_create(
-                rows,  # type: ignore[arg-type]
-                update_conflicts=True,
-                unique_fields=["normalized_artist", "normalized_album"],
-                update_fields=_UPDATE_FIELDS,
-            )
-        else:
-            unique: dict[str, ArtistCache] = {}
-            for o in batch:
-                unique[normalize_name(o.item.title)] = ArtistCache(
-                    name=o.item.title,
-                    normalized_name=normalize_name(o.item.title),
-                    plex_key=o.item.rating_key,
-                    genres=o.genres,
-                    moods=o.moods,
-                    sources=list(o.sources),
-                    spotify_id=o.spotify_id,
-                    cached_at=now,
-                    expires_at=cache_expiry(now),
-                )
-            ArtistCache.objects.bulk_create(
-                list(unique.values()),
-                update_conflicts=True,
-                unique_fields=["normalized_name"],
-                update_fields=[*_UPDATE_FIELDS, "name", "spotify_id"],
-            )
+        rows = merged_by_key((self._row(o, now) for o in batch), self.unique_fields, merge_entries)
+        for n, row in enumerate(rows):
+            key = conflict_key(row, self.unique_fields)
+            if key in self.repeated:
+                if key in self.earlier:
+                    rows[n] = row = merge_entries(self.earlier[key], row)
+                self.earlier[key] = row
+        upsert(
+            self.model,
+            rows,
+            unique_fields=self.unique_fields,
+            update_fields=self.update_fields,
+        )
         self.result.written += len(batch)
 
 
 _UPDATE_FIELDS = ["plex_key", "genres", "moods", "sources", "cached_at", "expires_at"]
+
+
+def merge_entries[E: CacheEntry](kept: E, later: E) -> E:
+    """One cache entry for two items of one key: the union of their tags and sources; the
+    first item's name and Plex key (a refresh re-reads one of them), the first Spotify id."""
+    kept.genres = merge_tags(kept.genres, later.genres)
+    kept.moods = merge_tags(kept.moods, later.moods)
+    kept.sources = list(dict.fromkeys([*kept.sources, *later.sources]))
+    if isinstance(kept, ArtistCache) and isinstance(later, ArtistCache):
+        kept.spotify_id = kept.spotify_id or later.spotify_id
+    return kept
 
 
 def warm_items(
@@ -257,7 +287,7 @@ def warm_items(
             progress.advance(1, source="cached")
         else:
             todo.append(item)
-    writer = _Writer(albums=albums, dry_run=dry_run, result=result)
+    writer = _Writer(albums=albums, dry_run=dry_run, result=result, items=todo)
     in_flight = IN_FLIGHT_PER_THREAD * max(1, concurrency)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="warm")
     plex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-plex")

@@ -127,7 +127,8 @@ def _option_name(field_name: str) -> str:
 def add_params_arguments(
     parser: ArgumentParser, spec: registry.JobType, *, skip: tuple[str, ...] = ()
 ) -> None:
-    """One flag per field of the job type's params form; the form still validates."""
+    """One flag per field of the job type's params form; the form still validates. A flag
+    left out is absent (None): the form gives it its initial value, as on every route."""
     for name, field in spec.params.base_fields.items():
         if name in skip:
             continue
@@ -138,7 +139,7 @@ def add_params_arguments(
                 dest=name,
                 action=BooleanOptionalAction,
                 default=None,
-                help=help_text,
+                help=f"{help_text} (default: {'yes' if field.initial else 'no'})",
             )
         else:
             default = "" if field.initial is None else f" (default: {field.initial})"

@@ -4,7 +4,8 @@ Apps register their job types (in a ``jobs.py`` module, imported by ``JobsConfig
 One ``JobType`` drives everything generic: parameter validation in ``enqueue``, the API's
 400s, the dashboard's start forms and ``manage.py jobs enqueue TYPE --param k=v``. The
 parameters are a Django ``Form``: it parses strings (CLI, HTML forms) and JSON values alike,
-names the field in its errors and renders itself.
+names the field in its errors and renders itself; ``jobs.params`` has its strict, bounded
+fields.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django import forms
+from jobs.params import ParamsForm, check_bounded, clip, preview
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+
+    from django import forms
 
     from jobs.models import Priority
 
@@ -27,24 +30,45 @@ class JobError(Exception):
 class UnknownJobType(JobError):
     def __init__(self, name: str) -> None:
         known = ", ".join(sorted(_registry)) or "none registered"
-        super().__init__(f"unknown job type {name!r} (known: {known})")
+        super().__init__(f"unknown job type {preview(name)} (known: {known})")
         self.name = name
 
 
 class JobParamsError(JobError):
-    """Parameters that do not fit the job type's spec; ``errors`` maps field → messages."""
+    """Parameters that do not fit the job type's spec; ``errors`` maps field → messages.
+
+    Messages quote at most ``params.QUOTE_LIMIT`` characters of a value and name at most
+    ``UNKNOWN_LISTED`` unknown parameters, so the error of a 2 MB body is of the usual size.
+    """
 
     def __init__(self, job_type: str, errors: Mapping[str, list[str]]) -> None:
         self.job_type = job_type
         self.errors = dict(errors)
         detail = "; ".join(
-            f"{name}: {' '.join(messages)}" if name != "__all__" else " ".join(messages)
+            " ".join(messages)
+            if name == NON_FIELD
+            # A name that is no field's (junk) is quoted: the message stays one line.
+            else f"{name if name.isidentifier() else preview(name)}: {' '.join(messages)}"
             for name, messages in self.errors.items()
         )
         super().__init__(f"invalid parameters for {job_type}: {detail}")
 
 
-class NoParams(forms.Form):
+NON_FIELD = "__all__"
+UNKNOWN_LISTED = 5
+
+
+def _unknown(names: list[str], expected: str) -> dict[str, list[str]]:
+    errors = {
+        clip(name, 40): [f"unknown parameter (expected: {expected})."]
+        for name in names[:UNKNOWN_LISTED]
+    }
+    if len(names) > UNKNOWN_LISTED:
+        errors[NON_FIELD] = [f"and {len(names) - UNKNOWN_LISTED} more unknown parameters."]
+    return errors
+
+
+class NoParams(ParamsForm):
     """The spec of a job type that takes no parameters."""
 
 
@@ -59,7 +83,7 @@ class JobType:
     name: str
     func: Callable[..., Any]
     label: str
-    params: type[forms.Form] = NoParams
+    params: type[ParamsForm] = NoParams
     description: str = ""
     # Attempts the queue makes before a transient failure or a lost worker becomes final.
     max_attempts: int = 3
@@ -73,25 +97,25 @@ class JobType:
     window: Callable[[Mapping[str, Any]], str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def bind(self, params: Mapping[str, Any], **kwargs: Any) -> forms.Form:
+        """The params form bound to ``params``, a missing field taking its initial value:
+        the one meaning of "absent" on every route (a bound form ignores ``initial``)."""
+        data: dict[str, Any] = {}
+        for name, spec in self.params.base_fields.items():
+            initial = spec.initial() if callable(spec.initial) else spec.initial
+            if name not in params and initial is not None:
+                data[name] = initial
+        data.update(params)
+        return self.params(data=data, **kwargs)
+
     def validate(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """Return the cleaned params or raise ``JobParamsError`` naming each bad field."""
         params = dict(params or {})
-        form_class = self.params
-        unknown = sorted(set(params) - set(form_class.base_fields))
+        fields = self.params.base_fields
+        unknown = sorted(set(params) - set(fields))
         if unknown:
-            expected = ", ".join(form_class.base_fields) or "no parameters"
-            raise JobParamsError(
-                self.name,
-                {name: [f"unknown parameter (expected: {expected})."] for name in unknown},
-            )
-        # A bound form ignores ``initial``; missing params take the field's default instead.
-        data = {
-            name: f.initial
-            for name, f in form_class.base_fields.items()
-            if f.initial is not None and name not in params
-        }
-        data.update(params)
-        form = form_class(data=data)
+            raise JobParamsError(self.name, _unknown(unknown, ", ".join(fields) or "no parameters"))
+        form = self.bind(params)
         if not form.is_valid():
             raise JobParamsError(
                 self.name, {name: [str(e) for e in errs] for name, errs in form.errors.items()}
@@ -109,7 +133,9 @@ _registry: dict[str, JobType] = {}
 
 
 def register(job_type: JobType) -> JobType:
-    """Add a job type; registering the same name twice is a programming error."""
+    """Add a job type; registering the same name twice, or a params form that would take
+    unbounded input (``params.check_bounded``), is a programming error."""
+    check_bounded(job_type.params)
     existing = _registry.get(job_type.name)
     if existing is not None and existing.func is not job_type.func:
         raise ValueError(f"job type {job_type.name!r} is already registered")

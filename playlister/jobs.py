@@ -5,21 +5,28 @@ from __future__ import annotations
 from django import forms
 
 from enrichment.http import TransientProviderError
-from jobs import registry, schedules
+from jobs import params, registry, schedules
 from playlister.services import generate_custom_playlists, generate_playlist
 from playlister.windows import DAILY, WINDOWS, Window
 
+# The largest integer a JSON reader (a browser) keeps exact, since params travel as JSON;
+# it fits the playlists.seed column (bigint). The default seeds are 48-bit.
+MAX_SEED = 2**53 - 1
 
-class PlaylistParams(forms.Form):
+
+class PlaylistParams(params.ParamsForm):
     window = forms.ChoiceField(choices=[(w.value, w.value) for w in Window])
-    dry_run = forms.BooleanField(required=False, initial=False, help_text="Choose, write nothing.")
+    dry_run = params.BooleanField(help_text="Choose, write nothing.")
     seed = forms.IntegerField(
-        required=False, min_value=0, help_text="Fix the randomness (default: window and day)."
+        required=False,
+        min_value=0,
+        max_value=MAX_SEED,
+        help_text="Fix the randomness (default: window and day).",
     )
 
 
-class CustomParams(forms.Form):
-    dry_run = forms.BooleanField(required=False, initial=False, help_text="Choose, write nothing.")
+class CustomParams(params.ParamsForm):
+    dry_run = params.BooleanField(help_text="Choose, write nothing.")
 
 
 registry.register(

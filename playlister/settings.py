@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import django_stubs_ext
 import environ
@@ -69,6 +70,8 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env.list("PLAYLISTER_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("PLAYLISTER_CSRF_TRUSTED_ORIGINS", default=[])
+# A JSON 403 on the API's paths, Django's page elsewhere.
+CSRF_FAILURE_VIEW = "jobs.views.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -274,18 +277,40 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 
+# Settings whose values never reach a log line (playlister.redact; names such as api_key=
+# and X-Plex-Token: are masked whatever their value).
+PLAYLISTER_SECRET_SETTINGS = [
+    "SECRET_KEY",
+    "PLAYLISTER_PLEX_TOKEN",
+    "PLAYLISTER_LASTFM_API_KEY",
+    "PLAYLISTER_SPOTIFY_CLIENT_SECRET",
+    "PLAYLISTER_AUDIOMUSE_TOKEN",
+    "PLAYLISTER_ADMIN_PASSWORD",
+]
+
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "redact": {
+            "()": "playlister.redact.RedactSecrets",
+            "setting_names": PLAYLISTER_SECRET_SETTINGS,
+            "values": [
+                str(DATABASES["default"].get("PASSWORD") or ""),
+                urlsplit(REDIS_URL).password or "",
+            ],
+        },
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]},
     },
     "root": {"handlers": ["console"], "level": env.str("PLAYLISTER_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"level": "WARNING"},
-        "django-q": {"level": "WARNING"},
+        # Django-Q2 adds a handler of its own (past the filter) unless the logger has one.
+        "django-q": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

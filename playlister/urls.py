@@ -23,3 +23,9 @@ urlpatterns = [
     path("playlists/", include("playlister.web_urls")),
     path("", include("jobs.urls")),
 ]
+
+# JSON with a message on the API's paths, Django's pages elsewhere (jobs.views.errors).
+handler400 = "jobs.views.errors.bad_request"
+handler403 = "jobs.views.errors.permission_denied"
+handler404 = "jobs.views.errors.page_not_found"
+handler500 = "jobs.views.errors.server_error"

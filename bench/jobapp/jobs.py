@@ -11,7 +11,7 @@ import time
 from django import forms
 
 from bench.jobapp.marks import mark
-from jobs import registry
+from jobs import params, registry
 from jobs.cancel import NEVER, CancelToken
 from jobs.progress import NULL_PROGRESS, Progress
 
@@ -20,8 +20,10 @@ def run_noop(*, progress: Progress = NULL_PROGRESS, cancel: CancelToken = NEVER)
     """Nothing at all: what remains is the job system's own cost."""
 
 
-class StampParams(forms.Form):
-    t0 = forms.FloatField(help_text="time.time() just before the enqueue")
+class StampParams(params.ParamsForm):
+    t0 = forms.FloatField(
+        min_value=0, max_value=1e12, help_text="time.time() just before the enqueue"
+    )
 
 
 def run_stamp(
@@ -31,7 +33,7 @@ def run_stamp(
     mark("start", repr(t0), repr(time.time()))
 
 
-class StepsParams(forms.Form):
+class StepsParams(params.ParamsForm):
     steps = forms.IntegerField(min_value=0, max_value=1_000_000, initial=10)
     step_ms = forms.IntegerField(min_value=0, max_value=60_000, initial=0)
     tag = forms.CharField(required=False, max_length=100)

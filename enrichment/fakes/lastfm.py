@@ -80,8 +80,13 @@ class FakeLastFm(FakeServer):
         self.invalid_key_status = invalid_key_status
         self.rate_limit_status = rate_limit_status
         self.not_found_status = not_found_status
-        self._exact = {fold(a.title): a for a in library.artists}
-        self._corrected = {_autocorrected(a.title): a for a in library.artists}
+        # Last.fm has one artist per name: two library artists of one name (the generator
+        # makes a few) both resolve to the first.
+        self._exact: dict[str, Artist] = {}
+        self._corrected: dict[str, Artist] = {}
+        for artist in library.artists:
+            self._exact.setdefault(fold(artist.title), artist)
+            self._corrected.setdefault(_autocorrected(artist.title), artist)
 
     # -- deterministic data (also handy for test expectations) ------------------------------
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from enrichment.fakes.duplicates import add_duplicate_names
 from enrichment.fakes.models import Album, Artist, Item, Library, Play, Track
 from enrichment.fakes.names import album_title, artist_name, pick, title_sort, track_title
 from enrichment.fakes.vocab import FAMILIES, GENERIC_MOODS
@@ -201,6 +202,7 @@ def generate_library(
                     )
                 )
 
+    add_duplicate_names(seed, artist_drafts, album_drafts)
     play_rows = _draw_plays(rng, track_drafts, plays, history_start, now_ts)
     return _assemble(
         rng, seed, now, section_id, artist_drafts, album_drafts, track_drafts, play_rows

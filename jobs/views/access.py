@@ -2,12 +2,15 @@
 
 Pages redirect anonymous visitors to the login page (an HTMX request gets ``HX-Redirect`` so
 the whole page goes there, not a login form inside a table cell). The JSON API answers
-401/403 with a JSON body instead, so a script sees why, and checks CSRF itself so that a
-missing token is a JSON 403 too (Django's failure view renders HTML).
+401/403/405 with a JSON body instead, so a script sees why. It checks CSRF after the login
+and the method (a stranger hears "log in", not "CSRF"); a failure goes to
+``settings.CSRF_FAILURE_VIEW`` (``jobs.views.errors.csrf_failure``), which answers JSON on the
+API's paths. Every error body stays under ``ERROR_BODY_LIMIT`` bytes.
 """
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 from inspect import iscoroutinefunction
 from typing import TYPE_CHECKING, Any, cast
@@ -32,8 +35,45 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+ERROR_BODY_LIMIT = 1000
+
+
+def _size(body: dict[str, Any]) -> int:
+    return len(json.dumps(body, ensure_ascii=False).encode())
+
+
+def _fit(text: str, max_bytes: int) -> str:
+    """``text``, cut so that it takes at most ``max_bytes`` as a JSON string (a character
+    takes at most 6: ``\\u001f``)."""
+    if len(json.dumps(text, ensure_ascii=False).encode()) <= max_bytes:
+        return text
+    return text[: (max_bytes - 5) // 6] + "…"
+
+
+def _shrunk(message: str, extra: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": _fit(message, 400)}
+    for key, value in extra.items():
+        # Short scalars (a job's status) stay as they are.
+        if value is None or isinstance(value, bool | int | float) or len(str(value)) <= 40:
+            body[key] = value
+    fields = extra.get("fields")
+    if isinstance(fields, dict):
+        body["fields"] = {
+            _fit(str(name), 60): [_fit(" ".join(map(str, messages)), 100)]
+            for name, messages in list(fields.items())[:3]
+        }
+    if _size(body) > ERROR_BODY_LIMIT:
+        body.pop("fields", None)
+    return body
+
+
 def json_error(status: int, message: str, /, **extra: Any) -> JsonResponse:
-    return JsonResponse({"error": message, **extra}, status=status)
+    """``{"error": message, **extra}``; when that would pass ``ERROR_BODY_LIMIT`` bytes, the
+    message is cut and at most three ``fields`` are kept, shortened."""
+    body = {"error": message, **extra}
+    if _size(body) > ERROR_BODY_LIMIT:
+        body = _shrunk(message, extra)
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
 
 
 def login_url_for(request: HttpRequest) -> str:
@@ -60,19 +100,16 @@ def page_login_required(view: View) -> View:
     return wrapper
 
 
-class _JsonCsrfCheck(CsrfViewMiddleware):
-    """Django's CSRF check with a JSON rejection."""
-
-    def _reject(self, request: HttpRequest, reason: str) -> HttpResponse:
-        return json_error(403, f"CSRF check failed: {reason}")
+# Django's own check, run by the decorator after the login and the method; a failure
+# answers through settings.CSRF_FAILURE_VIEW.
+_csrf = CsrfViewMiddleware(lambda request: HttpResponse())
 
 
-_csrf = _JsonCsrfCheck(lambda request: HttpResponse())
-
-
-def _refuse(request: HttpRequest, user: Any, allowed: set[str]) -> HttpResponse | None:
+def _refuse(
+    request: HttpRequest, user: Any, allowed: set[str], *, login: bool
+) -> HttpResponse | None:
     """The 401 or 405 this request gets, if any."""
-    if not user.is_authenticated:
+    if login and not user.is_authenticated:
         response = json_error(401, f"Authentication required: log in at {reverse('login')}")
         if getattr(request, "htmx", False):
             response["HX-Redirect"] = login_url_for(request)
@@ -86,9 +123,10 @@ def _refuse(request: HttpRequest, user: Any, allowed: set[str]) -> HttpResponse 
     return None
 
 
-def api_endpoint(methods: Iterable[str]) -> Callable[[View], View]:
-    """A JSON endpoint: login required (401 JSON), CSRF on unsafe methods (403 JSON), and
-    only ``methods`` (405 JSON). Works on sync and async views.
+def api_endpoint(methods: Iterable[str], *, login: bool = True) -> Callable[[View], View]:
+    """A JSON endpoint: login required unless not ``login`` (401 JSON), CSRF on unsafe
+    methods (403 JSON), and only ``methods`` (405 JSON). Works on sync and async views; its
+    paths get JSON error pages too (``jobs.views.errors``).
 
     HTMX requests from the pages call these endpoints too; an expired session sends the
     browser to the login page instead of failing silently.
@@ -105,7 +143,8 @@ def api_endpoint(methods: Iterable[str]) -> Callable[[View], View]:
             async def async_wrapper(
                 request: HttpRequest, *args: Any, **kwargs: Any
             ) -> HttpResponseBase:
-                refused = _refuse(request, await request.auser(), allowed)
+                user = await request.auser() if login else None
+                refused = _refuse(request, user, allowed, login=login)
                 if refused is not None:
                     return refused
                 rejected = _csrf.process_view(request, view, args, kwargs)
@@ -118,7 +157,7 @@ def api_endpoint(methods: Iterable[str]) -> Callable[[View], View]:
 
             @wraps(view)
             def sync_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-                refused = _refuse(request, request.user, allowed)
+                refused = _refuse(request, request.user if login else None, allowed, login=login)
                 if refused is not None:
                     return refused
                 rejected = _csrf.process_view(request, view, args, kwargs)
@@ -129,6 +168,7 @@ def api_endpoint(methods: Iterable[str]) -> Callable[[View], View]:
             wrapper = sync_wrapper
         # The wrapper runs the CSRF check itself (answering JSON); the middleware must not.
         setattr(wrapper, "csrf_exempt", True)  # noqa: B010 (mypy: no such attribute)
+        setattr(wrapper, "api_endpoint", True)  # noqa: B010
         return wrapper
 
     return decorate

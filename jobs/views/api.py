@@ -9,8 +9,10 @@
 | GET  /jobs/<id>.json             | the job, its live progress and timeline                     |
 | GET  /jobs/<id>/stream           | Server-Sent Events (``jobs.views.stream``)                  |
 
-Errors are JSON ``{"error": "..."}`` (bad parameters add ``"fields": {name: [messages]}``).
-The dashboard's HTMX controls post to the same endpoints and get HTML back.
+Errors are JSON ``{"error": "..."}`` under 1 KB (bad parameters add ``"fields": {name:
+[messages]}``), for 400/401/403/404/405/413 alike: ``jobs.views.errors`` answers for paths no
+view took (``/jobs/abc/cancel``) and bodies over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413). The
+dashboard's HTMX controls post to the same endpoints and get HTML back.
 """
 
 from __future__ import annotations
@@ -18,15 +20,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from django import forms
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET
 from django_htmx.http import trigger_client_event
 
 from jobs import registry, selectors, services
 from jobs.models import JobRun, Trigger
+from jobs.params import clip, preview
 from jobs.views import pages
 from jobs.views.access import api_endpoint, json_error
 from jobs.views.present import job_json
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 JOBS_CHANGED = "jobs-changed"
 
 
-@require_GET
+@api_endpoint(["GET"], login=False)
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness for load balancers and ``make run``: the database answers. No login."""
     with connection.cursor() as cursor:
@@ -57,12 +58,29 @@ class BadRequest(Exception):
         self.message = message
 
 
-def params_from_request(request: HttpRequest, spec: registry.JobType) -> dict[str, Any]:
-    """The start parameters: a JSON object, or form data with HTML form semantics.
+# Parameters are flat values; deeper JSON is junk (and deep enough would crash a parser).
+MAX_JSON_DEPTH = 16
 
-    Form data is read through each field's widget, so an unticked checkbox means False (as a
-    browser sends it) and multi-value fields keep every value. Unknown keys are passed on for
-    ``JobType.validate`` to name.
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def params_from_request(request: HttpRequest, spec: registry.JobType) -> dict[str, Any]:
+    """The start parameters as given: a JSON object, or form data (the last value of a name
+    wins, as the dashboard's checkboxes need; a multi-value widget reads them all).
+
+    A field the request does not mention is left out, so the form gives it its initial
+    value, exactly as on the CLI. Unknown keys are passed on for ``JobType.validate`` to name.
     """
     if request.content_type == "application/json":
         body = request.body
@@ -70,12 +88,16 @@ def params_from_request(request: HttpRequest, spec: registry.JobType) -> dict[st
             return {}
         try:
             data = json.loads(body)
+        except RecursionError:
+            raise BadRequest(f"The body is nested deeper than {MAX_JSON_DEPTH} levels.") from None
         except ValueError as exc:
-            raise BadRequest(f"The body is not valid JSON: {exc}") from None
+            raise BadRequest(f"The body is not valid JSON: {clip(str(exc), 200)}") from None
         if not isinstance(data, dict):
             raise BadRequest(
                 'The body must be a JSON object of parameters, e.g. {"dry_run": true}.'
             )
+        if _deeper_than(data, MAX_JSON_DEPTH):
+            raise BadRequest(f"The body is nested deeper than {MAX_JSON_DEPTH} levels.")
         return data
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         fields = spec.params.base_fields
@@ -85,14 +107,14 @@ def params_from_request(request: HttpRequest, spec: registry.JobType) -> dict[st
             if key not in fields and key != "csrfmiddlewaretoken"
         }
         for name, field in fields.items():
-            if name in request.POST or isinstance(field.widget, forms.CheckboxInput):
+            if not field.widget.value_omitted_from_data(request.POST, request.FILES, name):
                 params[name] = field.widget.value_from_datadict(request.POST, request.FILES, name)
         return params
     # Only now: a form body may already have been read as a stream (CSRF reads POST).
     if not request.body.strip():
         return {}
     raise BadRequest(
-        f"Unsupported content type {request.content_type!r}: send a JSON object "
+        f"Unsupported content type {preview(request.content_type)}: send a JSON object "
         "(Content-Type: application/json) or form data."
     )
 
@@ -112,9 +134,7 @@ def start_job(request: HtmxHttpRequest, job_type: str) -> HttpResponse:
         job = services.enqueue(spec.name, params, trigger=Trigger.WEB)
     except registry.JobParamsError as exc:
         if request.htmx:
-            return pages.render_start_form(
-                request, spec, bound=request.POST, error=str(exc), status=400
-            )
+            return pages.render_start_form(request, spec, bound=params, error=str(exc), status=400)
         return json_error(400, str(exc), fields=exc.errors)
     except registry.JobError as exc:
         return json_error(400, str(exc))

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -84,11 +85,7 @@ def _start_form(
 ) -> StartForm:
     # Ids stay unique with one form per job type on the page.
     auto_id = f"id_{spec.name}_%s"
-    form = (
-        spec.params(data=bound, auto_id=auto_id)
-        if bound is not None
-        else spec.params(auto_id=auto_id)
-    )
+    form = spec.bind(bound, auto_id=auto_id) if bound is not None else spec.params(auto_id=auto_id)
     if bound is not None and not form.is_valid():
         error = ""  # the fields say it better
     return StartForm(spec=spec, form=form, started=started, error=error)
@@ -131,6 +128,9 @@ def dashboard_live(request: HtmxHttpRequest) -> HttpResponse:
 
 
 # -- history -----------------------------------------------------------------------------------
+DATE_BOUNDS = [MinValueValidator(date(1970, 1, 1)), MaxValueValidator(date(9998, 12, 31))]
+
+
 class HistoryFilterForm(forms.Form):
     type = forms.ChoiceField(required=False, label="Type")
     status = forms.ChoiceField(
@@ -139,11 +139,18 @@ class HistoryFilterForm(forms.Form):
     trigger = forms.ChoiceField(
         required=False, choices=[("", "Any trigger"), *Trigger.choices], label="Trigger"
     )
+    # Bounded, so that a day's start and the day after exist in every time zone.
     since = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=DATE_BOUNDS,
     )
     until = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=DATE_BOUNDS,
     )
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

@@ -148,3 +148,24 @@ def test_readable_on_a_phone(browser, live_server, user, artifacts):
     tab.goto("/")
     tab.screenshot(path=artifacts / "dashboard-phone.png", full_page=True)
     context.close()
+
+
+def test_a_start_form_sends_its_checkboxes_ticked_or_not(page, live_server):
+    """In a real browser (htmx serialises the form): an unticked box means false, a ticked
+    one true, whatever the default (the hidden "false" before each box)."""
+    form = page.locator("#start-cache-warm")
+    submitted, job_id = [], 0
+    for skip_cached, dry_run in [(False, True), (True, False)]:
+        form.locator("input[type=checkbox][name=skip_cached]").set_checked(skip_cached)
+        form.locator("input[type=checkbox][name=dry_run]").set_checked(dry_run)
+        form.locator("button[type=submit]").click()
+        # The new job's note, not the one the previous submit left.
+        note = page.locator(f"#start-cache-warm .note:not([data-job-id='{job_id}'])")
+        expect(note).to_contain_text("Queued")
+        job_id = int(note.get_attribute("data-job-id"))
+        submitted.append(JobRun.objects.get(pk=job_id).params)
+        # No Plex is configured: the job fails at once, and the next one is a new job.
+        finished = JobRun.objects.filter(pk=job_id, finished_at__isnull=False).exists
+        wait_for(finished, timeout=15, what="the job to end")
+        form = page.locator("#start-cache-warm")
+    assert [(p["skip_cached"], p["dry_run"]) for p in submitted] == [(False, True), (True, False)]

@@ -10,6 +10,7 @@ import pytest
 
 from enrichment.fakes import FaultPlan
 from enrichment.models import ArtistCache
+from enrichment.names import normalize_name
 from jobs import live, services
 from jobs.models import JobRun, JobStatus, Trigger
 from tests.cluster import BASE_DIR, enqueue_concurrently, subprocess_env, wait_for
@@ -77,7 +78,8 @@ def test_two_enrichment_jobs_together_keep_the_lastfm_rate(cluster_factory):
 
 
 def test_warm_cache_command_shows_a_bar_and_fills_the_cache():
-    with start(library_of(25, seed=2)) as fakes:
+    library = library_of(25, seed=2)
+    with start(library) as fakes:
         proc = subprocess.run(
             [sys.executable, "manage.py", "warm_cache", "--concurrency", "3"],
             cwd=BASE_DIR,
@@ -91,7 +93,9 @@ def test_warm_cache_command_shows_a_bar_and_fills_the_cache():
     assert "lastfm=" in proc.stderr and "plex=" in proc.stderr
     job = JobRun.objects.get()
     assert (job.job_type, job.trigger, job.status) == ("cache-warm", Trigger.CLI, JobStatus.SUCCESS)
-    assert ArtistCache.objects.count() == job.result["written"] > 0
+    assert job.result["written"] == 25
+    names = {normalize_name(a.title) for a in library.artists}
+    assert ArtistCache.objects.count() == len(names) < 25  # one entry per name
 
 
 def test_five_concurrent_enqueues_of_cache_warm_make_one_job():

@@ -13,16 +13,16 @@ from pathlib import Path
 
 from django import forms
 
-from jobs import registry
+from jobs import params, registry
 from jobs.cancel import NEVER, CancelToken
 from jobs.progress import NULL_PROGRESS, Progress
 from jobs.retry import TransientError
 
 
-class StepsParams(forms.Form):
+class StepsParams(params.ParamsForm):
     steps = forms.IntegerField(min_value=0, max_value=100_000, initial=10)
     step_ms = forms.IntegerField(min_value=0, max_value=60_000, initial=10)
-    fail_at = forms.IntegerField(min_value=0, required=False)
+    fail_at = forms.IntegerField(min_value=0, max_value=100_000, required=False)
     # Each run appends one line here: lets a test count side effects across processes.
     marker = forms.CharField(required=False, max_length=500)
     source = forms.CharField(required=False, max_length=50)
@@ -68,11 +68,11 @@ def _mark(marker: str, event: str) -> None:
             fh.write(f"{event} {os.getpid()} {time.time()}\n")
 
 
-class FlakyParams(forms.Form):
+class FlakyParams(params.ParamsForm):
     marker = forms.CharField(max_length=500)
-    fail_times = forms.IntegerField(min_value=0, initial=2)
-    permanent = forms.BooleanField(required=False)
-    retry_after = forms.FloatField(required=False, min_value=0)
+    fail_times = forms.IntegerField(min_value=0, max_value=100, initial=2)
+    permanent = params.BooleanField()
+    retry_after = forms.FloatField(required=False, min_value=0, max_value=3600)
 
 
 def run_flaky(
@@ -94,8 +94,8 @@ def run_flaky(
     return {"attempts": attempts}
 
 
-class UniqueParams(forms.Form):
-    steps = forms.IntegerField(min_value=0, initial=20)
+class UniqueParams(params.ParamsForm):
+    steps = forms.IntegerField(min_value=0, max_value=100_000, initial=20)
 
 
 def run_unique(
