@@ -33,6 +33,7 @@ registry.register(
         # The seed's history is per window; one generation per window at a time.
         window=lambda params: str(params["window"]),
         dedupe=lambda params: f"playlist:{params['window']}",
+        takes_job_id=True,
     )
 )
 registry.register(
@@ -44,5 +45,6 @@ registry.register(
         params=CustomParams,
         transient_errors=(TransientProviderError,),
         dedupe=lambda params: "custom-playlists",
+        takes_job_id=True,
     )
 )
