@@ -13,6 +13,7 @@ No other playlist is ever looked up, edited or deleted, whatever its title.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -98,19 +99,24 @@ class Written:
 
 def _float(raw: str | None) -> float | None:
     try:
-        return float(raw) if raw else None
+        value = float(raw) if raw else None
     except ValueError:
         return None
+    return value if value is not None and math.isfinite(value) else None
 
 
-def _int(raw: str | None) -> int:
+def _count(raw: str | None) -> int:
+    """A count or a duration: absent, junk or negative is 0."""
     value = _float(raw)
-    return int(value) if value is not None else 0
+    return max(0, int(value)) if value is not None else 0
 
 
 def _moment(raw: str | None) -> datetime | None:
     value = _float(raw)
-    return datetime.fromtimestamp(value, UTC) if value is not None else None
+    try:
+        return datetime.fromtimestamp(value, UTC) if value is not None else None
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _tags(element: Element, kind: str) -> tuple[str, ...]:
@@ -120,9 +126,11 @@ def _tags(element: Element, kind: str) -> tuple[str, ...]:
 def track_of(element: Element) -> TrackInfo:
     """A ``<Track>`` element as a ``TrackInfo``; absent ``userRating``, ``viewCount``,
     ``lastViewedAt`` or track-level ``duration`` (then the first media version's) are fine."""
-    duration = _int(element.get("duration"))
+    duration = _count(element.get("duration"))
     if not duration:
-        duration = next((d for m in element.iterfind("Media") if (d := _int(m.get("duration")))), 0)
+        duration = next(
+            (d for m in element.iterfind("Media") if (d := _count(m.get("duration")))), 0
+        )
     return TrackInfo(
         rating_key=element.get("ratingKey", ""),
         title=element.get("title", ""),
@@ -130,7 +138,7 @@ def track_of(element: Element) -> TrackInfo:
         album=element.get("parentTitle", ""),
         duration_ms=duration,
         user_rating=_float(element.get("userRating")),
-        view_count=_int(element.get("viewCount")),
+        view_count=_count(element.get("viewCount")),
         last_viewed_at=_moment(element.get("lastViewedAt")),
         genres=_tags(element, "Genre"),
         moods=_tags(element, "Mood"),
