@@ -29,8 +29,9 @@ ABSENT_DAYS = 90
 
 
 class KnownArtists:
-    """Whether a name is a known artist: cached, an album artist seen, or (read once, and
-    only when those do not decide) in the section's artist listing."""
+    """Whether a name is a known artist: cached, an album artist seen, or in the section's
+    artist listing, read once, on the first name the others do not know (only credits with
+    a separator ask)."""
 
     def __init__(self, names: set[str], listing: Callable[[], Iterable[str]] | None) -> None:
         self._names = names
