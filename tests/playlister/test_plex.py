@@ -6,7 +6,7 @@ from datetime import timedelta
 from xml.etree.ElementTree import Element, SubElement
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from enrichment.plex import PlexLibrary, connect
@@ -101,6 +101,8 @@ ATTRS = st.dictionaries(
 )
 
 
+# No deadline: a loaded CI machine must not turn slowness into a failure.
+@settings(deadline=None)
 @given(attrs=ATTRS, media=st.lists(st.one_of(st.text(max_size=5), st.just("1000")), max_size=3))
 @example(attrs={"lastViewedAt": "nan", "duration": "inf", "viewCount": "-3"}, media=["1e400"])
 @example(attrs={"lastViewedAt": "1e300", "userRating": "NaN"}, media=[])
