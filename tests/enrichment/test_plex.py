@@ -8,17 +8,15 @@ import pytest
 
 from enrichment.http import ProviderConfigError
 from enrichment.plex import METADATA_BATCH, PlexLibrary, Section, choose_section, connect
-from tests.enrichment.helpers import configure, library_of, start
+from tests.enrichment.helpers import library_of, serving
 
 LIBRARY = library_of(30, seed=21)
 
 
 @pytest.fixture
 def fakes(settings):
-    services = start(LIBRARY)
-    configure(settings, services)
-    yield services
-    services.stop()
+    with serving(settings, LIBRARY) as services:
+        yield services
 
 
 def test_a_hidden_music_section_is_not_chosen_by_default(fakes, settings) -> None:

@@ -13,7 +13,7 @@ from jobs.models import JobStatus
 from jobs.runner import run_direct
 from playlister.models import CustomPlaylist, ManagedPlaylist, Playlist
 from playlister.services import generate_custom_playlists, generate_playlist
-from tests.enrichment.helpers import NOW, configure, library_of, start
+from tests.enrichment.helpers import NOW, library_of, serving
 
 LIBRARY = library_of(120, seed=11)
 MORNING = "🌅 Daily Morning Mix"
@@ -23,10 +23,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def fakes(settings):
-    services = start(LIBRARY)
-    configure(settings, services)
-    yield services
-    services.stop()
+    with serving(settings, LIBRARY) as services:
+        yield services
 
 
 def _theirs(fakes, title: str = MORNING):
@@ -186,9 +184,7 @@ def test_the_summary_is_in_the_configured_time_zone(fakes, settings) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_the_job_is_linked_and_says_what_plex_data_it_skipped(settings) -> None:
     library = library_of(80, seed=12, now=datetime.now(UTC))  # the job runs at the real now
-    with start(library) as fakes:
-        configure(settings, fakes)
-
+    with serving(settings, library) as fakes:
         job = run_direct("playlist", {"window": "morning"})
 
         metadata = [r.path for r in fakes.plex.records("metadata")]

@@ -11,17 +11,15 @@ from hypothesis import strategies as st
 
 from enrichment.plex import PlexLibrary, connect
 from playlister.plex import PlaylistPlex, track_of
-from tests.enrichment.helpers import NOW, configure, library_of, start
+from tests.enrichment.helpers import NOW, library_of, serving
 
 LIBRARY = library_of(60, seed=31)
 
 
 @pytest.fixture
 def fakes(settings):
-    services = start(LIBRARY)
-    configure(settings, services)
-    yield services
-    services.stop()
+    with serving(settings, LIBRARY) as services:
+        yield services
 
 
 @pytest.fixture
