@@ -136,13 +136,11 @@ def choose_section(sections: Iterable[Section], wanted: str, *, where: str) -> S
             return visible[0]
         problem = f"no visible music section on {where}"
     if not music:
-        return _no_section(f"no music section on {where}: add one in Plex")
+        raise ProviderConfigError(PROVIDER, f"no music section on {where}: add one in Plex")
     choices = ", ".join(s.describe() for s in music)
-    return _no_section(f"{problem}: set PLAYLISTER_PLEX_SECTION to one of {choices}")
-
-
-def _no_section(message: str) -> Section:
-    raise ProviderConfigError(PROVIDER, message)
+    raise ProviderConfigError(
+        PROVIDER, f"{problem}: set PLAYLISTER_PLEX_SECTION to one of {choices}"
+    )
 
 
 @contextmanager
