@@ -60,7 +60,7 @@ def apply(library: Library, *, removed_plays: int, history_start: int) -> Librar
     tracks = list(library.tracks)
     _rename_for_unicode(library, artists, tracks)
     _compilation(rng, library, artists, tracks)
-    _credits(rng, library, artists, tracks)
+    _credits(rng, artists, tracks)
     _quirks(rng, tracks)
     removed, plays = _removed(rng, library, artists, removed_plays, history_start)
     return replace(
@@ -112,21 +112,17 @@ def _compilation(
         first = False
 
 
-def _guest(rng: random.Random, library: Library) -> str:
-    """An artist name that is not in the library (a featured guest)."""
-    while True:
-        name = f"{pick(rng, FIRST_NAMES)} {pick(rng, LAST_NAMES)}"
-        if library.artist_named(name) is None:
-            return name
+def _guest(rng: random.Random) -> str:
+    """A featured guest: a name with a middle initial, which no library artist has."""
+    initial = chr(ord("A") + int(rng.random() * 26))
+    return f"{pick(rng, FIRST_NAMES)} {initial}. {pick(rng, LAST_NAMES)}"
 
 
-def _credits(
-    rng: random.Random, library: Library, artists: list[Artist], tracks: list[Track]
-) -> None:
+def _credits(rng: random.Random, artists: list[Artist], tracks: list[Track]) -> None:
     """About 6 % of the other tracks are credited to their album artist and someone else:
     another artist of the library or a guest, joined by one of the separators real tags use
     (at least one of each, so a small library holds them all)."""
-    names = {a.rating_key: a.title for a in artists}
+    position = {a.rating_key: n for n, a in enumerate(artists)}
     candidates = [i for i, t in enumerate(tracks) if not t.original_title]
     if len(artists) < 2:
         return
@@ -134,12 +130,14 @@ def _credits(
     chosen = rng.sample(candidates, min(share, len(candidates)))
     for n, i in enumerate(sorted(chosen)):
         track = tracks[i]
-        own = names[track.artist_key]
+        mine = position[track.artist_key]
+        own = artists[mine].title
         separator = CREDIT_SEPARATORS[n % len(CREDIT_SEPARATORS)]
         if rng.random() < 0.7:
-            other = pick(rng, [a.title for a in artists if a.rating_key != track.artist_key])
+            other_index = int(rng.random() * (len(artists) - 1))  # any artist but this one
+            other = artists[other_index + (other_index >= mine)].title
         else:
-            other = _guest(rng, library)
+            other = _guest(rng)
         credit = f"{own}{separator}{other}" if rng.random() < 0.8 else f"{other}{separator}{own}"
         tracks[i] = replace(track, original_title=credit)
 
