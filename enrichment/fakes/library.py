@@ -256,12 +256,11 @@ def _draw_plays(
     """(viewed_at, track index, account, device) rows, oldest first; updates play counters."""
     if not tracks or count <= 0:
         return []
-    total = count
     weights = [t.weight * t.album.weight * t.album.artist.weight for t in tracks]
     if not any(weights):
         weights = [1.0] * len(tracks)
     picks = rng.choices(
-        range(len(tracks)), cum_weights=list(itertools.accumulate(weights)), k=total
+        range(len(tracks)), cum_weights=list(itertools.accumulate(weights)), k=count
     )
     hour_top = _HOUR_CUM[-1]
     rows: list[tuple[int, int, int, int]] = []

@@ -130,10 +130,10 @@ class FakePlexServer(FakeServer):
 
     def find(self, rating_key: int) -> tuple[Item, PlexXml] | None:
         """The item with this key in any section, with that section's XML builder."""
-        for section_id, xml in self._xml.items():
+        for xml in self._xml.values():
             item = xml.library.item(rating_key)
             if item is not None:
-                return item, self._xml[section_id]
+                return item, xml
         return None
 
     def _section(self, match: re.Match[str]) -> PlexXml:
