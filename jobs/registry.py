@@ -77,7 +77,8 @@ class JobType:
     """What the job system knows about one kind of job.
 
     ``func`` is the core service: called with the validated params as keyword arguments plus
-    ``progress`` and ``cancel``; it returns a small result (a dataclass, a dict or None).
+    ``progress`` and ``cancel`` (and ``job_id`` if ``takes_job_id``); it returns a small
+    result (a dataclass, a dict or None).
     """
 
     name: str
@@ -95,6 +96,8 @@ class JobType:
     dedupe: Callable[[Mapping[str, Any]], str | None] | None = None
     # The seed's ``window`` column for this run; default: the job type's name.
     window: Callable[[Mapping[str, Any]], str] | None = None
+    # The runner also passes ``job_id`` (the JobRun's id) to ``func``, which records it.
+    takes_job_id: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def bind(self, params: Mapping[str, Any], **kwargs: Any) -> forms.Form:

@@ -212,9 +212,10 @@ def _run(
     value: Any = None
     raised: BaseException | None = None
     logger.info("job %s (%s) started, attempt %s", job.pk, job.job_type, job.attempt)
+    context = {"job_id": job.pk} if spec.takes_job_id else {}
     with tracker:
         try:
-            value = spec.func(**job.params, progress=progress, cancel=token)
+            value = spec.func(**job.params, **context, progress=progress, cancel=token)
         except BaseException as exc:
             raised = exc
     # The reporter has stopped: from here on only this thread writes the row.

@@ -13,11 +13,12 @@ from django.conf import settings
 from enrichment.models import AlbumCache, ArtistCache, AudioFeatures
 from enrichment.names import normalize_name, normalize_tag
 from playlister import scoring
+from playlister.artists import credit_parts, track_artists
 from playlister.selection import Candidate
 from playlister.windows import Window, WindowSpec
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from playlister.plex import PlayInfo, TrackInfo
 
@@ -27,19 +28,55 @@ FALLBACK_PLAYS = 5
 ABSENT_DAYS = 90
 
 
+class KnownArtists:
+    """Whether a name is a known artist: cached, an album artist seen, or in the section's
+    artist listing, read once, on the first name the others do not know (only credits with
+    a separator ask)."""
+
+    def __init__(self, names: set[str], listing: Callable[[], Iterable[str]] | None) -> None:
+        self._names = names
+        self._listing = listing
+
+    def __call__(self, name: str) -> bool:
+        key = normalize_name(name)
+        if key in self._names:
+            return True
+        if self._listing is not None:
+            listing, self._listing = self._listing, None
+            self._names |= {normalize_name(n) for n in listing()}
+            return key in self._names
+        return False
+
+
+Tags = tuple[list[str], list[str]]
+
+
 @dataclass(frozen=True)
 class TagIndex:
-    """Genres and moods of tracks from the album and artist caches, Plex's own tags last."""
+    """Genres and moods of tracks from the album and artist caches, Plex's own tags last.
 
-    albums: dict[tuple[str, str], tuple[list[str], list[str]]]
-    artists: dict[str, tuple[list[str], list[str]]]
+    A track's album is looked up under its album artist; its artist under each of its own
+    credited artists in turn, then the album artist (see ``playlister.artists``).
+    """
+
+    albums: dict[tuple[str, str], Tags]
+    artists: dict[str, Tags]
+    # (originalTitle, album artist) -> the track's artists, normalised, most specific first.
+    credits: dict[tuple[str, str], tuple[str, ...]]
 
     @classmethod
-    def load(cls, tracks: Iterable[TrackInfo]) -> TagIndex:
+    def load(
+        cls, tracks: Iterable[TrackInfo], *, listing: Callable[[], Iterable[str]] | None = None
+    ) -> TagIndex:
+        """The cache entries these tracks need; ``listing`` gives the section's artist names
+        if a credit cannot be resolved without them."""
         tracks = list(tracks)
-        names = {normalize_name(t.artist) for t in tracks}
-        artists: dict[str, tuple[list[str], list[str]]] = {}
-        albums: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+        album_artists = {normalize_name(t.album_artist) for t in tracks}
+        names = set(album_artists)
+        for credit in {t.original_title for t in tracks if t.original_title}:
+            names.update(normalize_name(part) for part in credit_parts(credit))
+        artists: dict[str, Tags] = {}
+        albums: dict[tuple[str, str], Tags] = {}
         names_list = sorted(names)
         for start in range(0, len(names_list), 500):
             chunk = names_list[start : start + 500]
@@ -47,16 +84,35 @@ class TagIndex:
                 normalized_name__in=chunk
             ).values_list("normalized_name", "genres", "moods"):
                 artists[name] = (genres, moods)
+        by_album_artist = sorted(album_artists)
+        for start in range(0, len(by_album_artist), 500):
+            chunk = by_album_artist[start : start + 500]
             for artist, album, genres, moods in AlbumCache.objects.filter(
                 normalized_artist__in=chunk
             ).values_list("normalized_artist", "normalized_album", "genres", "moods"):
                 albums[(artist, album)] = (genres, moods)
-        return cls(albums, artists)
+        known = KnownArtists(set(artists) | album_artists, listing)
+        credits = {
+            key: tuple(normalize_name(n) for n in track_artists(*key, known))
+            for key in {(t.original_title, t.album_artist) for t in tracks}
+        }
+        return cls(albums, artists, credits)
 
-    def tags(self, track: TrackInfo) -> tuple[list[str], list[str]]:
-        artist = normalize_name(track.artist)
-        album = self.albums.get((artist, normalize_name(track.album)), ([], []))
-        by_artist = self.artists.get(artist, ([], []))
+    def artists_of(self, track: TrackInfo) -> tuple[str, ...]:
+        """The track's artists (normalised), its own credit first, the album artist last."""
+        found = self.credits.get((track.original_title, track.album_artist))
+        return found or (normalize_name(track.credit),)
+
+    def artist(self, track: TrackInfo) -> str:
+        """The artist a track counts for (the artist limit, the cache's hot tier)."""
+        return self.artists_of(track)[0]
+
+    def tags(self, track: TrackInfo) -> Tags:
+        album_key = (normalize_name(track.album_artist), normalize_name(track.album))
+        album = self.albums.get(album_key, ([], []))
+        by_artist = next(
+            (self.artists[a] for a in self.artists_of(track) if a in self.artists), ([], [])
+        )
         genres = _merge(album[0], by_artist[0], track.genres)
         moods = _merge(album[1], by_artist[1], track.moods)
         return genres, moods
@@ -79,7 +135,7 @@ def _candidate(track: TrackInfo, score: float, index: TagIndex) -> Candidate:
     genres, _ = index.tags(track)
     return Candidate(
         rating_key=track.rating_key,
-        artist=normalize_name(track.artist),
+        artist=index.artist(track),
         score=score,
         genre=genres[0] if genres else "",
         title=track.title,

@@ -40,6 +40,7 @@ registry.register(
         # The seed's history is per window; one generation per window at a time.
         window=lambda params: str(params["window"]),
         dedupe=lambda params: f"playlist:{params['window']}",
+        takes_job_id=True,
     )
 )
 registry.register(
@@ -51,6 +52,7 @@ registry.register(
         params=CustomParams,
         transient_errors=(TransientProviderError,),
         dedupe=lambda params: "custom-playlists",
+        takes_job_id=True,
     )
 )
 

@@ -62,16 +62,54 @@ class CustomPlaylist(models.Model):
             raise ValidationError("Choose at least one genre or mood.")
 
 
-class Playlist(models.Model):
-    """One playlist as generated and written to Plex; kept for history and exclusions."""
+class ManagedPlaylist(models.Model):
+    """A playlist Playlister owns in Plex: one per window, one per custom playlist.
 
+    ``key`` is its identity here ("morning" … "throwback", "custom:<id>"); the Plex fields
+    say where it was last written (the server, the playlist's rating key and guid). A new
+    generation replaces that Plex playlist's items in place; the person's own playlists,
+    whatever their titles, are never touched. Its generations are ``Playlist`` rows.
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    custom = models.OneToOneField(
+        CustomPlaylist, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed"
+    )
+    title = models.CharField(max_length=200, help_text="The title it was last written with.")
+    plex_rating_key = models.CharField(max_length=64, blank=True)
+    plex_guid = models.CharField(max_length=200, blank=True)
+    plex_machine_identifier = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    written_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "managed_playlists"
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.title or self.key
+
+
+class Playlist(models.Model):
+    """One generation of a managed playlist as written to Plex; kept for history and
+    exclusions."""
+
+    managed = models.ForeignKey(
+        ManagedPlaylist,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="generations",
+    )
     window = models.CharField(max_length=100, help_text="morning … throwback, or custom:<name>")
     custom = models.ForeignKey(
         CustomPlaylist, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
     )
     title = models.CharField(max_length=200)
     summary = models.CharField(max_length=500, blank=True)
-    plex_key = models.CharField(max_length=64, blank=True, help_text="Plex's ratingKey")
+    plex_key = models.CharField(
+        max_length=64, blank=True, help_text="The rating key of the Plex playlist written to."
+    )
     generated_at = models.DateTimeField(default=timezone.now)
     track_count = models.PositiveIntegerField(default=0)
     duration_ms = models.BigIntegerField(default=0)

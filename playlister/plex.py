@@ -1,28 +1,48 @@
 """What the playlist generators read from Plex, and writing the playlists back.
 
 Reads are paged (1,000 items per request) and batched (``/library/metadata/1,2,3``): never
-one request per track.
+one request per track. Tracks are read from the XML itself (see ``enrichment.plex``), with
+every attribute a real server may leave out treated as optional.
+
+Writing touches exactly one Plex playlist: the one a managed playlist was written to before
+(same server, same rating key, same guid), whose items, title and summary are replaced in
+place; when there is none (never written, deleted in Plex, another server) a new one is made.
+No other playlist is ever looked up, edited or deleted, whatever its title.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from plexapi.exceptions import NotFound
+from plexapi.playlist import Playlist as PlexPlaylist
 from plexapi.utils import joinArgs
 
-from enrichment.plex import PAGE_SIZE, PlexLibrary
+from enrichment.http import TransientProviderError
+from enrichment.plex import PAGE_SIZE, PROVIDER, PlexLibrary, transient
 from jobs.cancel import NEVER, CancelToken
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from xml.etree.ElementTree import Element
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class TrackInfo:
+    """A track as the generators see it.
+
+    ``album_artist`` is Plex's ``grandparentTitle``; ``original_title`` the track's own
+    artist credit when it differs ("A feat. B", a compilation track's artist), else "".
+    """
+
     rating_key: str
     title: str
-    artist: str
+    album_artist: str
     album: str
     duration_ms: int
     user_rating: float | None
@@ -30,6 +50,12 @@ class TrackInfo:
     last_viewed_at: datetime | None
     genres: tuple[str, ...] = ()
     moods: tuple[str, ...] = ()
+    original_title: str = ""
+
+    @property
+    def credit(self) -> str:
+        """The artist as Plex shows it for this track."""
+        return self.original_title or self.album_artist
 
 
 @dataclass(frozen=True)
@@ -38,20 +64,90 @@ class PlayInfo:
     viewed_at: datetime
 
 
-def _track(item: Any) -> TrackInfo:
-    rating = getattr(item, "userRating", None)
+@dataclass(frozen=True)
+class History:
+    """Plays of the section; ``removed`` counts the entries of items deleted since (a real
+    server lists them without a rating key), which are skipped."""
+
+    plays: list[PlayInfo]
+    removed: int = 0
+
+
+@dataclass(frozen=True)
+class PlexPlaylistRef:
+    """Where a managed playlist lives in Plex, and the title it was last written with.
+
+    An empty ``machine_identifier`` marks a playlist written before it was stored: it is
+    taken for ours only while it still has ``title``.
+    """
+
+    rating_key: str
+    guid: str
+    machine_identifier: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Written:
+    """The outcome of writing a playlist: where it is, whether it was new, and the tracks it
+    holds (the chosen ones Plex still had), in order."""
+
+    ref: PlexPlaylistRef
+    created: bool
+    rating_keys: tuple[str, ...]
+
+
+def _float(raw: str | None) -> float | None:
+    try:
+        value = float(raw) if raw else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _count(raw: str | None) -> int:
+    """A count or a duration: absent, junk or negative is 0."""
+    value = _float(raw)
+    return max(0, int(value)) if value is not None else 0
+
+
+def _moment(raw: str | None) -> datetime | None:
+    value = _float(raw)
+    try:
+        return datetime.fromtimestamp(value, UTC) if value is not None else None
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _tags(element: Element, kind: str) -> tuple[str, ...]:
+    return tuple(tag for child in element.iterfind(kind) if (tag := child.get("tag")))
+
+
+def track_of(element: Element) -> TrackInfo:
+    """A ``<Track>`` element as a ``TrackInfo``; absent ``userRating``, ``viewCount``,
+    ``lastViewedAt`` or track-level ``duration`` (then the first media version's) are fine."""
+    duration = _count(element.get("duration"))
+    if not duration:
+        duration = next(
+            (d for m in element.iterfind("Media") if (d := _count(m.get("duration")))), 0
+        )
     return TrackInfo(
-        rating_key=str(item.ratingKey),
-        title=str(item.title or ""),
-        artist=str(getattr(item, "originalTitle", None) or item.grandparentTitle or ""),
-        album=str(item.parentTitle or ""),
-        duration_ms=int(item.duration or 0),
-        user_rating=float(rating) if rating is not None else None,
-        view_count=int(getattr(item, "viewCount", 0) or 0),
-        last_viewed_at=getattr(item, "lastViewedAt", None),
-        genres=tuple(str(t.tag) for t in getattr(item, "genres", None) or []),
-        moods=tuple(str(t.tag) for t in getattr(item, "moods", None) or []),
+        rating_key=element.get("ratingKey", ""),
+        title=element.get("title", ""),
+        album_artist=element.get("grandparentTitle", ""),
+        album=element.get("parentTitle", ""),
+        duration_ms=duration,
+        user_rating=_float(element.get("userRating")),
+        view_count=_count(element.get("viewCount")),
+        last_viewed_at=_moment(element.get("lastViewedAt")),
+        genres=_tags(element, "Genre"),
+        moods=_tags(element, "Mood"),
+        original_title=element.get("originalTitle", ""),
     )
+
+
+def _tracks(elements: Any) -> list[TrackInfo]:
+    return [track_of(e) for e in elements if e.get("type") == "track" and e.get("ratingKey")]
 
 
 class PlaylistPlex:
@@ -61,26 +157,31 @@ class PlaylistPlex:
         self.library = library
         self.server = library.server
 
+    @property
+    def machine_identifier(self) -> str:
+        return str(self.server.machineIdentifier or "")
+
+    def artist_names(self) -> list[str]:
+        """The section's artists (one listing request per 1,000)."""
+        return [a.title for a in self.library.artists()]
+
     def all_tracks(self, *, cancel: CancelToken = NEVER) -> list[TrackInfo]:
         cancel.raise_if_cancelled()
-        items = self.library.section.search(libtype="track", container_size=PAGE_SIZE)
-        return [_track(i) for i in items]
+        return _tracks(self.library.listing("track"))
 
     def top_tracks(self, sort: str, *, limit: int, cancel: CancelToken = NEVER) -> list[TrackInfo]:
         """The first ``limit`` tracks by a Plex sort (``userRating:desc``, ``viewCount:desc``)."""
         cancel.raise_if_cancelled()
-        items = self.library.section.search(
-            libtype="track", sort=sort, maxresults=limit, container_size=min(limit, PAGE_SIZE)
-        )
-        return [_track(i) for i in items]
+        return _tracks(self.library.listing("track", sort=sort, limit=limit))
 
     def tracks(self, rating_keys: list[str], *, cancel: CancelToken = NEVER) -> list[TrackInfo]:
-        items = self.library.metadata(rating_keys, cancel=cancel)
-        return [_track(i) for i in items if getattr(i, "type", "") == "track"]
+        """Full metadata of these tracks; keys Plex no longer has are counted in
+        ``library.missing`` and logged."""
+        return _tracks(self.library.metadata_elements(rating_keys, cancel=cancel))
 
     def plays(
         self, *, since: datetime, until: datetime | None = None, cancel: CancelToken = NEVER
-    ) -> list[PlayInfo]:
+    ) -> History:
         """Play history of the section between two moments, newest first."""
         cancel.raise_if_cancelled()
         args: dict[str, Any] = {
@@ -90,28 +191,83 @@ class PlaylistPlex:
         }
         if until is not None:
             args["viewedAt<"] = int(until.timestamp())
-        items = self.server.fetchItems(
-            f"/status/sessions/history/all{joinArgs(args)}", container_size=PAGE_SIZE
-        )
-        return [
-            PlayInfo(str(i.ratingKey), i.viewedAt)
-            for i in items
-            if getattr(i, "viewedAt", None) is not None
-        ]
+        key = f"/status/sessions/history/all{joinArgs(args)}"
+        plays, removed = [], 0
+        with transient("history request"):
+            for entry in self.library.elements(key, page=PAGE_SIZE):
+                viewed_at = _moment(entry.get("viewedAt"))
+                if viewed_at is None:
+                    continue
+                rating_key = entry.get("ratingKey")
+                if not rating_key:
+                    removed += 1
+                    continue
+                plays.append(PlayInfo(rating_key, viewed_at))
+        return History(plays, removed)
 
-    def replace_playlist(
-        self, *, title: str, summary: str, rating_keys: list[str], cancel: CancelToken = NEVER
-    ) -> str:
-        """Create the playlist, then delete every older one with the same title; returns the
-        new playlist's key. Creating first means a failure leaves the old playlist in place."""
+    def write_playlist(
+        self,
+        *,
+        target: PlexPlaylistRef | None,
+        title: str,
+        summary: str,
+        rating_keys: list[str],
+        cancel: CancelToken = NEVER,
+    ) -> Written:
+        """Put these tracks, in order, with this title and summary into the playlist
+        ``target``, in place; create a new playlist only if ``target`` is gone or unknown.
+
+        In place means: its items are cleared and the new ones added (two requests), then
+        title and summary set in one edit; the playlist keeps its rating key, so pins,
+        shares and its place in lists survive. Nothing is ever deleted but its items.
+        """
         cancel.raise_if_cancelled()
-        items = list(self.library.metadata(rating_keys, cancel=cancel))
-        order = {key: i for i, key in enumerate(rating_keys)}
-        items.sort(key=lambda i: order.get(str(i.ratingKey), len(order)))
-        playlist = self.server.createPlaylist(title, items=items)
-        playlist.editSummary(summary)
-        new_key = str(playlist.ratingKey)
-        for old in self.server.playlists(playlistType="audio", title=title):
-            if old.title == title and str(old.ratingKey) != new_key:
-                old.delete()
-        return new_key
+        with transient("playlist write"):
+            items = [
+                i for i in self.library.metadata(rating_keys, cancel=cancel) if i.TYPE == "track"
+            ]
+            if not items:
+                raise TransientProviderError(PROVIDER, "none of the chosen tracks is in Plex")
+            order = {key: i for i, key in enumerate(rating_keys)}
+            items.sort(key=lambda i: order.get(str(i.ratingKey), len(order)))
+            playlist = self._ours(target)
+            created = playlist is None
+            if playlist is None:
+                playlist = self.server.createPlaylist(title, items=items)
+                playlist.editSummary(summary)
+            else:
+                # plexapi has no call for Plex's "clear the playlist" (DELETE .../items).
+                self.server.query(f"{playlist.key}/items", method=self.server._session.delete)
+                playlist.addItems(items)
+                playlist.batchEdits()
+                playlist.editTitle(title).editSummary(summary)
+                playlist.saveEdits()
+        ref = PlexPlaylistRef(
+            str(playlist.ratingKey), str(playlist.guid or ""), self.machine_identifier, title
+        )
+        return Written(ref, created, tuple(str(i.ratingKey) for i in items))
+
+    def _ours(self, target: PlexPlaylistRef | None) -> PlexPlaylist | None:
+        """The Plex playlist ``target`` names, if it still exists and is still the one we
+        wrote (same server, a regular audio playlist, the same guid); else None."""
+        if target is None or not target.rating_key:
+            return None
+        legacy = not target.machine_identifier
+        if not legacy and target.machine_identifier != self.machine_identifier:
+            logger.info("playlist %s was written to another server", target.rating_key)
+            return None
+        try:
+            found = self.server.fetchItem(f"/playlists/{target.rating_key}")
+        except NotFound:
+            logger.info("playlist %s was deleted in Plex: creating it anew", target.rating_key)
+            return None
+        if (
+            not isinstance(found, PlexPlaylist)
+            or found.smart
+            or found.playlistType != "audio"
+            or (target.guid and found.guid != target.guid)
+            or (legacy and found.title != target.title)
+        ):
+            logger.warning("Plex item %s is no longer our playlist", target.rating_key)
+            return None
+        return found

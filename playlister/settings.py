@@ -225,8 +225,16 @@ else:
 # Plex: the library Playlister reads and writes playlists to. Unset → the demo library.
 PLAYLISTER_PLEX_URL = env.str("PLAYLISTER_PLEX_URL", default="")
 PLAYLISTER_PLEX_TOKEN = _secret("PLAYLISTER_PLEX_TOKEN")
-# The Plex music library section to use (its title); empty → the first music section.
+# The Plex music section to use, by title or key; empty → the first one that is not hidden.
 PLAYLISTER_PLEX_SECTION = env.str("PLAYLISTER_PLEX_SECTION", default="")
+# The titles of the playlists Playlister writes (changing one renames that playlist in Plex).
+PLAYLISTER_PLAYLIST_TITLES = {
+    "morning": env.str("PLAYLISTER_TITLE_MORNING", default="🌅 Daily Morning Mix"),
+    "afternoon": env.str("PLAYLISTER_TITLE_AFTERNOON", default="☀️ Daily Afternoon Mix"),
+    "evening": env.str("PLAYLISTER_TITLE_EVENING", default="🌙 Daily Evening Mix"),
+    "discovery": env.str("PLAYLISTER_TITLE_DISCOVERY", default="🔍 Weekly Discovery"),
+    "throwback": env.str("PLAYLISTER_TITLE_THROWBACK", default="⏪ Weekly Throwback"),
+}
 PLAYLISTER_LASTFM_URL = env.str(
     "PLAYLISTER_LASTFM_URL", default="https://ws.audioscrobbler.com/2.0/"
 )

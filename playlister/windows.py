@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.conf import settings
+
 
 class Window(StrEnum):
     MORNING = "morning"
@@ -19,7 +21,6 @@ DAILY = (Window.MORNING, Window.AFTERNOON, Window.EVENING)
 
 @dataclass(frozen=True)
 class WindowSpec:
-    title: str
     label: str
     hours: tuple[int, int] | None = None  # inclusive, in the configured time zone
     # AudioMuse profile the daily mixes lean towards: (energy 0..1, tempo in BPM).
@@ -30,9 +31,15 @@ class WindowSpec:
 
 
 WINDOWS: dict[Window, WindowSpec] = {
-    Window.MORNING: WindowSpec("Daily Morning Mix", "Morning", (6, 11), (0.45, 105.0)),
-    Window.AFTERNOON: WindowSpec("Daily Afternoon Mix", "Afternoon", (12, 17), (0.65, 122.0)),
-    Window.EVENING: WindowSpec("Daily Evening Mix", "Evening", (18, 23), (0.35, 95.0)),
-    Window.DISCOVERY: WindowSpec("Weekly Discovery", "Discovery"),
-    Window.THROWBACK: WindowSpec("Weekly Throwback", "Throwback"),
+    Window.MORNING: WindowSpec("Morning", (6, 11), (0.45, 105.0)),
+    Window.AFTERNOON: WindowSpec("Afternoon", (12, 17), (0.65, 122.0)),
+    Window.EVENING: WindowSpec("Evening", (18, 23), (0.35, 95.0)),
+    Window.DISCOVERY: WindowSpec("Discovery"),
+    Window.THROWBACK: WindowSpec("Throwback"),
 }
+
+
+def window_title(window: Window) -> str:
+    """The title of a window's playlist in Plex (``PLAYLISTER_TITLE_<WINDOW>``); changing it
+    renames the playlist there."""
+    return str(settings.PLAYLISTER_PLAYLIST_TITLES[window.value])

@@ -10,10 +10,11 @@ import bisect
 import itertools
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from enrichment.fakes import shapes
 from enrichment.fakes.duplicates import add_duplicate_names
 from enrichment.fakes.models import Album, Artist, Item, Library, Play, Track
 from enrichment.fakes.names import album_title, artist_name, pick, title_sort, track_title
@@ -140,6 +141,8 @@ def generate_library(
     tracks_per_album: tuple[int, int] = (6, 14),
     first_rating_key: int = 1001,
     section_id: int = 1,
+    real_shapes: bool = True,
+    hidden_section: bool = True,
 ) -> Library:
     """Generate a deterministic library of ``artists`` artists.
 
@@ -148,6 +151,11 @@ def generate_library(
     spread over ``years_of_history`` years at realistic hours and skewed towards favourite
     artists; view counts and last-viewed dates follow from the plays. Rating keys are
     consecutive ints from ``first_rating_key``: artist, its albums, each album's tracks.
+
+    ``real_shapes`` adds what real servers send (see :mod:`enrichment.fakes.shapes`): a
+    compilation, multi-artist credits, plays of removed tracks (a share of ``plays``), Unicode
+    titles, missing attributes, several media per track; ``hidden_section`` a small hidden
+    second music section (``extra_sections``).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -203,28 +211,58 @@ def generate_library(
                 )
 
     add_duplicate_names(seed, artist_drafts, album_drafts)
-    play_rows = _draw_plays(rng, track_drafts, plays, history_start, now_ts)
-    return _assemble(
+    total = len(track_drafts) // 2 if plays is None else plays
+    removed = shapes.removed_play_count(total) if real_shapes and track_drafts else 0
+    play_rows = _draw_plays(rng, track_drafts, total - removed, history_start, now_ts)
+    library = _assemble(
         rng, seed, now, section_id, artist_drafts, album_drafts, track_drafts, play_rows
+    )
+    if real_shapes:
+        library = shapes.apply(library, removed_plays=removed, history_start=history_start)
+    if hidden_section:
+        library = replace(library, extra_sections=(_hidden_section(library),))
+    return library
+
+
+def _hidden_section(library: Library) -> Library:
+    """A small second music section, hidden, with a Unicode title and keys above every key
+    of ``library`` (a person's audiobooks, say)."""
+    extra = generate_library(
+        artists=4,
+        seed=library.seed * 31 + 7,
+        now=library.now,
+        years_of_history=1,
+        plays=24,
+        albums_per_artist=(1, 2),
+        tracks_per_album=(6, 10),
+        first_rating_key=library.max_rating_key + 1,
+        section_id=library.section_id + 1,
+        real_shapes=False,
+        hidden_section=False,
+    )
+    # History ids are the server's, not the section's: continue after the main section's.
+    offset = max((p.history_id for p in library.plays), default=0)
+    plays = tuple(replace(p, history_id=p.history_id + offset) for p in extra.plays)
+    return replace(
+        extra, plays=plays, section_title=shapes.HIDDEN_SECTION_TITLE, section_hidden=True
     )
 
 
 def _draw_plays(
     rng: random.Random,
     tracks: list[_TrackDraft],
-    count: int | None,
+    count: int,
     history_start: int,
     now_ts: int,
 ) -> list[tuple[int, int, int, int]]:
     """(viewed_at, track index, account, device) rows, oldest first; updates play counters."""
-    if not tracks:
+    if not tracks or count <= 0:
         return []
-    total = len(tracks) // 2 if count is None else count
     weights = [t.weight * t.album.weight * t.album.artist.weight for t in tracks]
     if not any(weights):
         weights = [1.0] * len(tracks)
     picks = rng.choices(
-        range(len(tracks)), cum_weights=list(itertools.accumulate(weights)), k=total
+        range(len(tracks)), cum_weights=list(itertools.accumulate(weights)), k=count
     )
     hour_top = _HOUR_CUM[-1]
     rows: list[tuple[int, int, int, int]] = []

@@ -53,7 +53,13 @@ class Album:
 
 @dataclass(frozen=True, slots=True)
 class Track:
-    """A track; ``genres`` are the file's embedded genre tags (often none)."""
+    """A track; ``genres`` are the file's embedded genre tags (often none).
+
+    ``artist_key`` is the album artist (Plex's grandparent); ``original_title`` the track's
+    own artist credit when it differs ("A feat. B", a compilation's track artist), as Plex
+    puts it in ``originalTitle``. ``media`` holds the number of parts of each media version
+    (``(1,)``: one file; ``(1, 1)``: two versions; ``(2,)``: one version in two files).
+    """
 
     rating_key: int
     album_key: int
@@ -64,7 +70,7 @@ class Track:
     duration_ms: int
     genres: tuple[str, ...]
     moods: tuple[str, ...]
-    added_at: datetime
+    added_at: datetime | None
     updated_at: datetime
     user_rating: float | None
     last_rated_at: datetime | None
@@ -72,11 +78,26 @@ class Track:
     last_viewed_at: datetime | None
     guid: str
     file: str
+    original_title: str = ""
+    media: tuple[int, ...] = (1,)
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedTrack:
+    """A track deleted from the library whose plays are still in the history: a real server
+    lists those plays without ``ratingKey`` or ``key``. ``rating_key`` is the key it had."""
+
+    rating_key: int
+    title: str
+    album_title: str
+    artist_title: str
+    duration_ms: int
 
 
 @dataclass(frozen=True, slots=True)
 class Play:
-    """One play-history entry (Plex's /status/sessions/history/all row)."""
+    """One play-history entry (Plex's /status/sessions/history/all row); ``track_key`` may
+    name a :class:`RemovedTrack`."""
 
     history_id: int
     track_key: int
@@ -95,11 +116,17 @@ class _Index:
     tracks_by_album: dict[int, tuple[Track, ...]]
     tracks_by_artist: dict[int, tuple[Track, ...]]
     artists_by_name: dict[str, Artist]
+    removed_by_key: dict[int, RemovedTrack]
 
 
 @dataclass(frozen=True, slots=True)
 class Library:
-    """An immutable library: artists, albums, tracks (in library order) and plays (oldest first)."""
+    """An immutable library: artists, albums, tracks (in library order) and plays (oldest first).
+
+    One ``Library`` is one music section of a server; ``extra_sections`` are the server's
+    other music sections (a hidden one, say), each a ``Library`` of its own with keys above
+    this one's.
+    """
 
     seed: int
     now: datetime
@@ -109,6 +136,9 @@ class Library:
     plays: tuple[Play, ...]
     section_id: int = 1
     section_title: str = "Music"
+    section_hidden: bool = False
+    removed_tracks: tuple[RemovedTrack, ...] = ()
+    extra_sections: tuple[Library, ...] = ()
     _index: _Index = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -132,6 +162,7 @@ class Library:
             tracks_by_album={k: tuple(v) for k, v in by_album.items()},
             tracks_by_artist={k: tuple(v) for k, v in by_artist.items()},
             artists_by_name={a.title.casefold(): a for a in self.artists},
+            removed_by_key={r.rating_key: r for r in self.removed_tracks},
         )
         object.__setattr__(self, "_index", index)
 
@@ -142,8 +173,25 @@ class Library:
 
     @property
     def max_rating_key(self) -> int:
-        """The highest rating key in use (new server-side objects must go above it)."""
-        return max(self._index.by_key, default=0)
+        """The highest rating key ever used, removed tracks and other sections included (new
+        server-side objects must go above it: Plex never reuses a key)."""
+        return max(
+            (
+                *self._index.by_key,
+                *self._index.removed_by_key,
+                *(s.max_rating_key for s in self.extra_sections),
+            ),
+            default=0,
+        )
+
+    @property
+    def sections(self) -> tuple[Library, ...]:
+        """This section and the server's other music sections."""
+        return (self, *self.extra_sections)
+
+    def removed(self, rating_key: int) -> RemovedTrack | None:
+        """The removed track that had this rating key, if any."""
+        return self._index.removed_by_key.get(rating_key)
 
     def item(self, rating_key: int) -> Item | None:
         """The artist, album or track with this rating key, if any."""

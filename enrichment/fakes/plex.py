@@ -1,4 +1,5 @@
-"""A protocol-faithful fake Plex Media Server with one music section.
+"""A protocol-faithful fake Plex Media Server: a library's music sections (the main one and
+any hidden extra one) and a video section that holds nothing.
 
 The real ``plexapi`` client runs against it unchanged. Set ``PLEXAPI_PLEXAPI_AUTORELOAD=false``
 and ``PLEXAPI_PLEXAPI_TIMEZONE=UTC`` before importing plexapi: autoreload turns every missing
@@ -14,7 +15,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 from xml.sax.saxutils import quoteattr
 
 from enrichment.fakes.base import FakeServer, Request, Response
@@ -46,12 +47,18 @@ if TYPE_CHECKING:
 _QUERY_CACHE_SIZE = 16
 
 
+class _NotFound(Exception):
+    """A section or item the route names does not exist (answered with 404)."""
+
+
 class FakePlexServer(FakeServer):
-    """Fake PMS over a :class:`~enrichment.fakes.library.Library` (one section, key ``1``).
+    """Fake PMS over a :class:`~enrichment.fakes.library.Library` and its extra sections.
 
     Every route but ``/identity`` needs ``X-Plex-Token`` (header or query parameter) and
     answers 401 otherwise. Listings page with ``X-Plex-Container-Start/Size`` (header or
-    query parameter) and always report ``totalSize`` and ``offset``.
+    query parameter) and report ``totalSize`` and ``offset``; metadata by keys
+    (``/library/metadata/1,2,3``) pages the same way but, like a real server, reports only
+    ``size``.
     """
 
     name: ClassVar[str] = "plex"
@@ -74,13 +81,21 @@ class FakePlexServer(FakeServer):
         seed_bytes = f"playlister-fake-plex-{library.seed}".encode()
         self.machine_identifier = machine_identifier or hashlib.sha256(seed_bytes).hexdigest()[:40]
         self.friendly_name = friendly_name
-        self.xml = PlexXml(library, self.machine_identifier)
+        self._xml = {
+            lib.section_id: PlexXml(lib, self.machine_identifier) for lib in library.sections
+        }
+        self.xml = self._xml[library.section_id]
         self._playlist_routes = PlaylistRoutes(self)
-        self._orders: dict[str, tuple[Item, ...]] = {}
+        self._orders: dict[tuple[int, str], tuple[Item, ...]] = {}
         self._cache: OrderedDict[tuple[object, ...], Sequence[object]] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._play_times = [int(p.viewed_at.timestamp()) for p in library.plays]
-        section = rf"/library/sections/{library.section_id}"
+        # The whole server's history in time order, each play with its section.
+        self._history_rows = sorted(
+            ((p, lib.section_id) for lib in library.sections for p in lib.plays),
+            key=lambda row: row[0].viewed_at,
+        )
+        self._play_times = [int(p.viewed_at.timestamp()) for p, _ in self._history_rows]
+        section = r"/library/sections/(\d+)"
         self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = [
             ("GET", re.compile(r"/"), "root", self._root),
             ("GET", re.compile(r"/identity"), "identity", self._identity),
@@ -106,6 +121,26 @@ class FakePlexServer(FakeServer):
     def playlist_titled(self, title: str) -> PlaylistView | None:
         """The first playlist with exactly this title."""
         return next((p for p in self.playlists() if p.title == title), None)
+
+    def create_playlist(self, title: str, rating_keys: Sequence[int]) -> PlaylistView:
+        """A playlist made by someone else (the person, another app), as a test's setup."""
+        return self._playlist_routes.store.create(title, "audio", list(rating_keys))
+
+    # -- sections and items ----------------------------------------------------------------
+
+    def find(self, rating_key: int) -> tuple[Item, PlexXml] | None:
+        """The item with this key in any section, with that section's XML builder."""
+        for xml in self._xml.values():
+            item = xml.library.item(rating_key)
+            if item is not None:
+                return item, xml
+        return None
+
+    def _section(self, match: re.Match[str]) -> PlexXml:
+        xml = self._xml.get(int(match.group(1)))
+        if xml is None:
+            raise _NotFound
+        return xml
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -137,6 +172,8 @@ class FakePlexServer(FakeServer):
             return handler(request, match)
         except QueryError as exc:
             return html_error(400, f"Bad Request: {exc}")
+        except _NotFound:
+            return html_error(404, "Not Found")
 
     def _authorised(self, request: Request) -> bool:
         given = request.header("X-Plex-Token") or request.param("X-Plex-Token") or ""
@@ -181,10 +218,11 @@ class FakePlexServer(FakeServer):
                 self._cache.popitem(last=False)
         return value
 
-    def _order(self, libtype: str) -> tuple[Item, ...]:
-        order = self._orders.get(libtype)
+    def _order(self, library: Library, libtype: str) -> tuple[Item, ...]:
+        key = (library.section_id, libtype)
+        order = self._orders.get(key)
         if order is None:
-            order = self._orders[libtype] = default_order(self.library, libtype)
+            order = self._orders[key] = default_order(library, libtype)
         return order
 
     # -- server ----------------------------------------------------------------------------
@@ -230,8 +268,21 @@ class FakePlexServer(FakeServer):
         )
 
     def _sections(self, request: Request, match: re.Match[str]) -> Response:
-        attrs = {"size": 1, "allowSync": 0, "title1": "Plex Library"}
-        return xml_response(document([self.xml.section_directory()], attrs))
+        children = [xml.section_directory() for xml in self._xml.values()]
+        children.append(self._video_section())
+        attrs = {"size": len(children), "allowSync": 0, "title1": "Plex Library"}
+        return xml_response(document(children, attrs))
+
+    def _video_section(self) -> bytes:
+        """A movie section next to the music: listed like any section, holding nothing."""
+        key = max(self._xml) + 1
+        return (
+            f'<Directory allowSync="1" key="{key}" type="movie" title="Filme" '
+            f'agent="tv.plex.agents.movie" scanner="Plex Movie" language="de-DE" '
+            f'uuid="{self.machine_identifier[:8]}-0000-4000-8000-{key:012d}" '
+            f'content="1" directory="1" hidden="0">'
+            f'<Location id="{key}" path="/filme" /></Directory>'
+        ).encode()
 
     # -- section listings ------------------------------------------------------------------
 
@@ -243,6 +294,8 @@ class FakePlexServer(FakeServer):
         return libtype
 
     def _section_all(self, request: Request, match: re.Match[str]) -> Response:
+        xml = self._section(match)
+        library = xml.library
         libtype = self._libtype(request)
         pairs = parse_pairs(request.raw_query)
         conds = conditions(pairs, libtype)
@@ -250,41 +303,45 @@ class FakePlexServer(FakeServer):
         limit = self._int_arg(request, "limit")
 
         def compute() -> Sequence[object]:
-            found = apply_filters(self.library, self._order(libtype), conds, self.library.now)
+            found = apply_filters(library, self._order(library, libtype), conds, library.now)
             ordered = sort_items(found, sort, libtype)
             return ordered if limit is None else ordered[:limit]
 
-        items = self._cached(("all", libtype, tuple(conds), sort, limit), compute)
+        key = ("all", library.section_id, libtype, tuple(conds), sort, limit)
+        items = self._cached(key, compute)
         page, attrs = self.page(request, items)
         children: list[bytes] = []
         if request.param("includeMeta") == "1":
-            children.append(serialise(meta_element(self.library.section_id, list(FIELDS))))
+            children.append(serialise(meta_element(library.section_id, list(FIELDS))))
         guids = request.param("includeGuids") == "1"
-        children.extend(self.xml.item(i, full=False, guids=guids) for i in page)  # type: ignore[arg-type]
-        return xml_response(document(children, self.xml.listing_attrs(libtype) | attrs))
+        children.extend(xml.item(i, full=False, guids=guids) for i in page)  # type: ignore[arg-type]
+        return xml_response(document(children, xml.listing_attrs(libtype) | attrs))
 
     def _section_albums(self, request: Request, match: re.Match[str]) -> Response:
-        page, attrs = self.page(request, self._order("album"))
+        xml = self._section(match)
+        page, attrs = self.page(request, self._order(xml.library, "album"))
         guids = request.param("includeGuids") == "1"
-        children = [self.xml.item(i, full=False, guids=guids) for i in page]
-        return xml_response(document(children, self.xml.listing_attrs("album") | attrs))
+        children = [xml.item(i, full=False, guids=guids) for i in page]
+        return xml_response(document(children, xml.listing_attrs("album") | attrs))
 
     def _collections(self, request: Request, match: re.Match[str]) -> Response:
         # No collections, but plexapi reads this container's <Meta> while loading filters.
+        xml = self._section(match)
         children = []
         if request.param("includeMeta") == "1":
-            children.append(serialise(meta_element(self.library.section_id, ["collection"])))
+            children.append(serialise(meta_element(xml.library.section_id, ["collection"])))
         attrs = {"size": 0, "totalSize": 0, "offset": 0}
-        return xml_response(document(children, self.xml.listing_attrs("collection") | attrs))
+        return xml_response(document(children, xml.listing_attrs("collection") | attrs))
 
     def _choices(self, request: Request, match: re.Match[str]) -> Response:
-        kind, libtype = match.group(1), self._libtype(request)
+        xml = self._section(match)
+        kind, libtype = match.group(2), self._libtype(request)
         if kind not in FIELDS[libtype]:
             raise QueryError(f"no {kind} filter for type {libtype}")
         names: set[str] = set()
-        for item in self._order(libtype):
+        for item in self._order(xml.library, libtype):
             names.update(getattr(item, f"{kind}s"))
-        section = self.xml.section_key
+        section = xml.section_key
         children = []
         for name in sorted(names, key=str.casefold):
             tag_id = TAG_IDS[(kind, name)]
@@ -294,74 +351,83 @@ class FakePlexServer(FakeServer):
             )
             children.append(element.encode("utf-8"))
         page, attrs = self.page(request, children)
-        return xml_response(document(page, self.xml.listing_attrs(kind) | attrs))
+        return xml_response(document(page, xml.listing_attrs(kind) | attrs))
 
     # -- metadata --------------------------------------------------------------------------
 
     def _metadata(self, request: Request, match: re.Match[str]) -> Response:
         keys = [int(k) for k in match.group(1).split(",") if k]
-        found = [item for k in dict.fromkeys(keys) if (item := self.library.item(k)) is not None]
+        found = [hit for k in dict.fromkeys(keys) if (hit := self.find(k)) is not None]
         if not found:
             return html_error(404, "Not Found")
         page, attrs = self.page(request, found)
-        children = [self.xml.item(i, full=True) for i in page]
-        return xml_response(document(children, self.xml.listing_attrs("details") | attrs))
+        children = [xml.item(item, full=True) for item, xml in page]
+        # A real server's answer to several keys carries ``size`` but no totalSize/offset, so
+        # a client paging by ``totalSize`` (plexapi's fetchItems) stops after one page.
+        head = found[0][1].listing_attrs("details") | {"size": attrs["size"]}
+        return xml_response(document(children, head))
+
+    def _parent(self, match: re.Match[str]) -> tuple[Item, PlexXml]:
+        hit = self.find(int(match.group(1)))
+        if hit is None:
+            raise _NotFound
+        return hit
 
     def _children(self, request: Request, match: re.Match[str]) -> Response:
-        parent = self.library.item(int(match.group(1)))
-        if parent is None:
-            return html_error(404, "Not Found")
+        parent, xml = self._parent(match)
         items: Sequence[Item]
         if isinstance(parent, Artist):
-            items = self._albums_by_year(parent)
+            items = self._albums_by_year(xml.library, parent)
         elif isinstance(parent, Album):
-            items = self.library.tracks_of_album(parent.rating_key)
+            items = xml.library.tracks_of_album(parent.rating_key)
         else:
             items = ()
-        return self._parented_listing(request, parent, items)
+        return self._parented_listing(request, xml, parent, items)
 
     def _leaves(self, request: Request, match: re.Match[str]) -> Response:
-        parent = self.library.item(int(match.group(1)))
-        if parent is None:
-            return html_error(404, "Not Found")
+        parent, xml = self._parent(match)
         items: list[Track] = []
         if isinstance(parent, Artist):
-            for album in self._albums_by_year(parent):
-                items.extend(self.library.tracks_of_album(album.rating_key))
+            for album in self._albums_by_year(xml.library, parent):
+                items.extend(xml.library.tracks_of_album(album.rating_key))
         elif isinstance(parent, Album):
-            items.extend(self.library.tracks_of_album(parent.rating_key))
+            items.extend(xml.library.tracks_of_album(parent.rating_key))
         else:
             items.append(parent)
-        return self._parented_listing(request, parent, items)
+        return self._parented_listing(request, xml, parent, items)
 
-    def _albums_by_year(self, artist: Artist) -> list[Album]:
-        return sorted(self.library.albums_of(artist.rating_key), key=lambda a: (a.year, a.title))
+    @staticmethod
+    def _albums_by_year(library: Library, artist: Artist) -> list[Album]:
+        return sorted(library.albums_of(artist.rating_key), key=lambda a: (a.year, a.title))
 
-    def _parented_listing(self, request: Request, parent: Item, items: Sequence[Item]) -> Response:
+    def _parented_listing(
+        self, request: Request, xml: PlexXml, parent: Item, items: Sequence[Item]
+    ) -> Response:
         page, attrs = self.page(request, items)
         guids = request.param("includeGuids") == "1"
-        children = [self.xml.item(i, full=False, guids=guids) for i in page]
+        children = [xml.item(i, full=False, guids=guids) for i in page]
         view_group = (
             "album" if isinstance(parent, Artist) and "children" in request.path else "track"
         )
         extra = {
             "key": parent.rating_key,
-            "title1": self.library.section_title,
+            "title1": xml.library.section_title,
             "title2": parent.title,
         }
-        return xml_response(document(children, self.xml.listing_attrs(view_group) | extra | attrs))
+        return xml_response(document(children, xml.listing_attrs(view_group) | extra | attrs))
 
     # -- history ---------------------------------------------------------------------------
 
     def _history(self, request: Request, match: re.Match[str]) -> Response:
         pairs = parse_pairs(request.raw_query)
         key = ("history", tuple(p for p in pairs if not p[0].startswith("X-Plex-")))
-        plays = self._cached(key, lambda: self._filter_history(pairs))
-        page, attrs = self.page(request, plays)
-        children = [self.xml.history_entry(p) for p in page]  # type: ignore[arg-type]
+        found = self._cached(key, lambda: self._filter_history(pairs))
+        rows = cast("list[tuple[Play, int]]", found)
+        page, attrs = self.page(request, rows)
+        children = [self._xml[section].history_entry(play) for play, section in page]
         return xml_response(document(children, attrs))
 
-    def _filter_history(self, pairs: Sequence[tuple[str, str]]) -> list[Play]:
+    def _filter_history(self, pairs: Sequence[tuple[str, str]]) -> list[tuple[Play, int]]:
         low, high = 0, len(self._play_times)
         equal: dict[str, set[int]] = {}
         descending = True
@@ -378,19 +444,17 @@ class FakePlexServer(FakeServer):
                 equal[name] = {int(v) for v in value.split(",") if v.strip().isdigit()}
             else:
                 raise QueryError(f"unsupported history parameter {name!r}")
-        plays = self.library.plays[low:high]
-        wanted_section = equal.get("librarySectionID")
-        if wanted_section is not None and self.library.section_id not in wanted_section:
-            return []
-        accounts, items, devices = (
+        sections, accounts, items, devices = (
+            equal.get("librarySectionID"),
             equal.get("accountID"),
             equal.get("metadataItemID"),
             equal.get("deviceID"),
         )
         result = [
-            p
-            for p in plays
-            if (accounts is None or p.account_id in accounts)
+            (p, section)
+            for p, section in self._history_rows[low:high]
+            if (sections is None or section in sections)
+            and (accounts is None or p.account_id in accounts)
             and (items is None or p.track_key in items)
             and (devices is None or p.device_id in devices)
         ]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from enrichment.fakes.base import Request
     from enrichment.fakes.plex import FakePlexServer
     from enrichment.fakes.plex_playlists import PlaylistView
+    from enrichment.fakes.plex_xml import PlexXml
 
     Handler = Callable[[Request, re.Match[str]], Response]
 
@@ -84,23 +85,33 @@ class PlaylistRoutes:
             )
         if match.group(1) != self.server.machine_identifier:
             raise QueryError("uri names another server")
-        library, keys = self.server.library, []
+        keys: list[int] = []
         for raw in match.group(2).split(","):
-            item = library.item(int(raw)) if raw else None
+            hit = self.server.find(int(raw)) if raw else None
+            item, library = (hit[0], hit[1].library) if hit else (None, None)
             if isinstance(item, Track):
                 keys.append(item.rating_key)
-            elif isinstance(item, Album):
+            elif isinstance(item, Album) and library is not None:
                 keys.extend(t.rating_key for t in library.tracks_of_album(item.rating_key))
-            elif isinstance(item, Artist):
+            elif isinstance(item, Artist) and library is not None:
                 keys.extend(t.rating_key for t in library.tracks_of_artist(item.rating_key))
         if not keys:
             raise QueryError("uri names no playable items")
         return keys
 
+    def _playlist(self, view: PlaylistView) -> bytes:
+        duration = sum(self._track(k)[0].duration_ms for k in view.item_keys)
+        return self.server.xml.playlist(view, duration=duration)
+
+    def _track(self, rating_key: int) -> tuple[Track, PlexXml]:
+        hit = self.server.find(rating_key)
+        assert hit is not None and isinstance(hit[0], Track), rating_key
+        return hit[0], hit[1]
+
     def _one(self, view: PlaylistView | None, **extra: object) -> Response:
         if view is None:
             return html_error(404, "Not Found")
-        return xml_response(document([self.server.xml.playlist(view)], {"size": 1, **extra}))
+        return xml_response(document([self._playlist(view)], {"size": 1, **extra}))
 
     # -- handlers --------------------------------------------------------------------------
 
@@ -119,7 +130,7 @@ class PlaylistRoutes:
         if smart == "1":
             views = []
         page, attrs = self.server.page(request, views)
-        return xml_response(document([self.server.xml.playlist(v) for v in page], attrs))
+        return xml_response(document([self._playlist(v) for v in page], attrs))
 
     def create(self, request: Request, match: re.Match[str]) -> Response:
         """POST /playlists?uri=...&type=audio&title=...&smart=0; the first child is <Playlist>."""
@@ -156,10 +167,10 @@ class PlaylistRoutes:
         if view is None:
             return html_error(404, "Not Found")
         page, attrs = self.server.page(request, view.items)
-        library, xml = self.server.library, self.server.xml
-        children = [
-            xml.playlist_item(library.track(e.rating_key), e.playlist_item_id) for e in page
-        ]
+        children = []
+        for entry in page:
+            track, xml = self._track(entry.rating_key)
+            children.append(xml.playlist_item(track, entry.playlist_item_id))
         head = {
             "ratingKey": view.rating_key,
             "title": view.title,

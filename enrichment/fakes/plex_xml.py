@@ -5,7 +5,8 @@ playlist.py, base.py). Two rules mirror a real server: a *listing* (section ``/a
 ``/children``, ``/allLeaves``, playlist items) carries at most the first two ``Genre`` tags and
 no ``Style``/``Mood``; *full metadata* (``/library/metadata/1,2``) carries every tag. Dates are
 epoch seconds. Attributes that a real server omits when empty (``userRating``,
-``lastViewedAt``, ``viewCount`` of 0) are omitted here too.
+``lastViewedAt``, ``viewCount`` of 0, ``addedAt`` of some tracks, ``originalTitle`` when the
+track artist is the album artist) are omitted here too. One ``PlexXml`` serves one section.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from datetime import datetime
 
-    from enrichment.fakes.models import Item, Library, Play
+    from enrichment.fakes.models import Item, Library, Play, RemovedTrack
     from enrichment.fakes.plex_playlists import PlaylistView
 
 XML_CONTENT_TYPE = "text/xml;charset=utf-8"
@@ -147,7 +148,8 @@ class PlexXml:
             element.set("viewCount", str(item.view_count))
         if item.last_viewed_at is not None:
             element.set("lastViewedAt", epoch(item.last_viewed_at))
-        element.set("addedAt", epoch(item.added_at))
+        if item.added_at is not None:
+            element.set("addedAt", epoch(item.added_at))
         element.set("updatedAt", epoch(item.updated_at))
 
     def _artist(self, artist: Artist) -> Element:
@@ -212,6 +214,10 @@ class PlexXml:
             parentKey=f"/library/metadata/{album.rating_key}",
             grandparentTitle=artist.title,
             parentTitle=album.title,
+        )
+        if track.original_title:
+            element.set("originalTitle", track.original_title)
+        element.attrib.update(
             index=str(track.index),
             parentIndex=str(track.disc),
             parentYear=str(album.year),
@@ -221,32 +227,48 @@ class PlexXml:
             duration=str(track.duration_ms),
         )
         self._common(element, track)
-        media = SubElement(
-            element,
-            "Media",
-            id=str(rk),
-            duration=str(track.duration_ms),
-            bitrate="1411",
-            audioChannels="2",
-            audioCodec="flac",
-            container="flac",
-        )
-        part = SubElement(
-            media,
-            "Part",
-            id=str(rk),
-            key=f"/library/parts/{rk}/{epoch(track.added_at)}/file.flac",
-            duration=str(track.duration_ms),
-            container="flac",
-        )
-        if full:
-            part.set("file", track.file)
+        self._media(element, track, full=full)
         return element
+
+    @staticmethod
+    def _media(element: Element, track: Track, *, full: bool) -> None:
+        """One ``<Media>`` per version (FLAC, then MP3), each with its ``<Part>`` files."""
+        rk, stamp = track.rating_key, epoch(track.updated_at)
+        for version, parts in enumerate(track.media):
+            codec, bitrate = ("flac", "1411") if version == 0 else ("mp3", "320")
+            media = SubElement(
+                element,
+                "Media",
+                id=str(rk * 10 + version),
+                duration=str(track.duration_ms),
+                bitrate=bitrate,
+                audioChannels="2",
+                audioCodec=codec,
+                container=codec,
+            )
+            for n in range(parts):
+                part_id = str(rk * 100 + version * 10 + n)
+                part = SubElement(
+                    media,
+                    "Part",
+                    id=part_id,
+                    key=f"/library/parts/{part_id}/{stamp}/file.{codec}",
+                    duration=str(track.duration_ms // parts),
+                    container=codec,
+                )
+                if full:
+                    stem = track.file.rsplit(".", 1)[0]
+                    suffix = f" (part {n + 1})" if parts > 1 else ""
+                    part.set("file", f"{stem}{suffix}.{codec}")
 
     # -- history and playlists -------------------------------------------------------------
 
     def history_entry(self, play: Play) -> bytes:
-        """A history row: a real server gives parent *keys* here but no parent rating keys."""
+        """A history row: a real server gives parent *keys* here but no parent rating keys,
+        and for a track removed since, no keys at all (titles and the moment only)."""
+        removed = self.library.removed(play.track_key)
+        if removed is not None:
+            return self._removed_entry(play, removed)
         track = self.library.track(play.track_key)
         album = self.library.album(track.album_key)
         artist = self.library.artist(track.artist_key)
@@ -272,10 +294,25 @@ class PlexXml:
         )
         return serialise(element)
 
-    def playlist(self, view: PlaylistView) -> bytes:
-        """A ``<Playlist>`` element (key ends in /items, as a real server sends it)."""
+    def _removed_entry(self, play: Play, removed: RemovedTrack) -> bytes:
+        element = Element("Track")
+        element.attrib.update(
+            historyKey=f"/status/sessions/history/{play.history_id}",
+            librarySectionID=str(self.library.section_id),
+            title=removed.title,
+            parentTitle=removed.album_title,
+            grandparentTitle=removed.artist_title,
+            type="track",
+            viewedAt=epoch(play.viewed_at),
+            accountID=str(play.account_id),
+            deviceID=str(play.device_id),
+        )
+        return serialise(element)
+
+    def playlist(self, view: PlaylistView, *, duration: int) -> bytes:
+        """A ``<Playlist>`` element (key ends in /items, as a real server sends it);
+        ``duration`` is its items' total in milliseconds."""
         rk = view.rating_key
-        duration = sum(self.library.track(k).duration_ms for k in view.item_keys)
         element = Element("Playlist")
         element.attrib.update(
             ratingKey=str(rk),
@@ -332,9 +369,9 @@ class PlexXml:
             scannedAt=epoch(lib.now),
             content="1",
             directory="1",
-            hidden="0",
+            hidden="1" if lib.section_hidden else "0",
         )
-        SubElement(element, "Location", id="1", path="/music")
+        SubElement(element, "Location", id=str(lib.section_id), path=f"/music/{lib.section_id}")
         return serialise(element)
 
     def listing_attrs(self, view_group: str) -> dict[str, object]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from enrichment.demo import provider_settings
@@ -38,3 +40,11 @@ def configure(settings: object, services: DemoServices, **extra: object) -> None
             setattr(settings, name, value)
     for extra_name, extra_value in extra.items():
         setattr(settings, extra_name, extra_value)
+
+
+@contextmanager
+def serving(settings: object, library: Library, **extra: object) -> Iterator[DemoServices]:
+    """The fakes over ``library``, with this process's settings pointed at them."""
+    with start(library) as services:
+        configure(settings, services, **extra)
+        yield services

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -25,9 +26,15 @@ def test_server_identity_and_sections(plex: PlexServer, fake_plex: FakePlexServe
     assert plex.machineIdentifier == fake_plex.machine_identifier
     assert plex.version
     assert plex.identity().machineIdentifier == fake_plex.machine_identifier
-    (section,) = plex.library.sections()
-    assert (section.key, section.type, section.title) == (1, "artist", "Music")
-    assert section.agent and section.uuid
+    music, hidden, video = plex.library.sections()
+    assert (music.key, music.type, music.title) == (1, "artist", "Music")
+    assert (hidden.key, hidden.type, hidden.title) == (2, "artist", "Hörbücher")
+    assert video.type == "movie"
+    assert music.agent and music.uuid and music.uuid != hidden.uuid
+    raw = requests.get(
+        f"{fake_plex.url}/library/sections", headers={"X-Plex-Token": TOKEN}, timeout=5
+    ).text
+    assert raw.count('hidden="1"') == 1 and 'title="Hörbücher"' in raw
 
 
 def test_paging_delivers_every_track_in_few_requests(paging_library: Library) -> None:
@@ -116,7 +123,9 @@ def test_several_ids_of_metadata_in_one_request(
 
 
 def test_item_attributes_match_the_library(plex: PlexServer, library: Library) -> None:
-    rated = next(t for t in library.tracks if t.user_rating is not None and t.view_count)
+    rated = next(
+        t for t in library.tracks if t.user_rating is not None and t.view_count and t.added_at
+    )
     track = plex.fetchItem(rated.rating_key)
 
     assert track.userRating == rated.user_rating
@@ -188,15 +197,19 @@ def test_history_filters(plex: PlexServer, library: Library) -> None:
     ]
     assert [h.viewedAt for h in history] == [p.viewed_at for p in expected]
     assert history[0].viewedAt.tzinfo is not None
-    assert plex.history(librarySectionID=2) == []
+    (hidden,) = library.extra_sections
+    assert [h.historyKey for h in plex.history(librarySectionID=2)] == [
+        f"/status/sessions/history/{p.history_id}" for p in reversed(hidden.plays)
+    ]
 
-    track_key = expected[0].track_key
+    track_key = next(p.track_key for p in expected if library.item(p.track_key))
     per_track = plex.history(ratingKey=track_key)
     assert {h.ratingKey for h in per_track} == {track_key}
     assert len(per_track) == sum(1 for p in library.plays if p.track_key == track_key)
 
     per_account = plex.history(accountID=2)
-    assert len(per_account) == sum(1 for p in library.plays if p.account_id == 2)
+    everywhere = (*library.plays, *hidden.plays)
+    assert len(per_account) == sum(1 for p in everywhere if p.account_id == 2)
 
 
 def test_history_upper_bound_and_ascending_sort(
@@ -304,3 +317,73 @@ def test_playlist_edit_with_plain_fields(plex: PlexServer, fake_plex: FakePlexSe
     view = fake_plex.playlist_titled("Plainer")
     assert view is not None
     assert view.summary == "edited"
+
+
+def test_metadata_by_keys_pages_but_reports_no_total_size(
+    plex: PlexServer, fake_plex: FakePlexServer, library: Library
+) -> None:
+    # A real server answers /library/metadata/<ids> with `size` only: plexapi's fetchItems,
+    # which pages by 100 and trusts totalSize, silently keeps the first page of 150 keys.
+    keys = [t.rating_key for t in library.tracks[:150]]
+    response = requests.get(
+        f"{fake_plex.url}/library/metadata/{','.join(map(str, keys))}",
+        headers={"X-Plex-Token": TOKEN, "X-Plex-Container-Size": "100"},
+        timeout=5,
+    )
+    head = response.text.split(">", 2)[1]
+    assert 'size="100"' in head and "totalSize" not in head and "offset" not in head
+    assert len(plex.fetchItems(keys)) == 100
+
+
+def test_history_of_removed_tracks_has_no_keys(fake_plex: FakePlexServer, library: Library) -> None:
+    removed = next(p for p in reversed(library.plays) if library.item(p.track_key) is None)
+    response = requests.get(
+        f"{fake_plex.url}/status/sessions/history/all",
+        params={"viewedAt>": str(int(removed.viewed_at.timestamp())), "sort": "viewedAt:asc"},
+        headers={"X-Plex-Token": TOKEN},
+        timeout=5,
+    )
+    entry = next(
+        e
+        for e in ElementTree.fromstring(response.content)
+        if e.get("historyKey") == f"/status/sessions/history/{removed.history_id}"
+    )
+    track = library.removed(removed.track_key)
+    assert track is not None
+    assert entry.get("ratingKey") is None and entry.get("key") is None
+    assert (entry.get("title"), entry.get("type")) == (track.title, "track")
+
+
+def test_real_track_shapes_reach_plexapi(plex: PlexServer, library: Library) -> None:
+    credited = next(t for t in library.tracks if " feat. " in t.original_title)
+    versions = next(t for t in library.tracks if t.media == (1, 1))
+    split = next(t for t in library.tracks if t.media == (2,))
+    undated = next(t for t in library.tracks if t.added_at is None)
+    plain = next(t for t in library.tracks if not t.original_title)
+    by_key = {
+        i.ratingKey: i
+        for i in plex.fetchItems(
+            [t.rating_key for t in (credited, versions, split, undated, plain)]
+        )
+    }
+    assert by_key[credited.rating_key].originalTitle == credited.original_title
+    assert by_key[plain.rating_key].originalTitle is None
+    assert [m.container for m in by_key[versions.rating_key].media] == ["flac", "mp3"]
+    (media,) = by_key[split.rating_key].media
+    assert len(media.parts) == 2
+    assert by_key[undated.rating_key].addedAt is None
+
+
+def test_a_hidden_section_is_served_like_any_other(plex: PlexServer, library: Library) -> None:
+    (hidden,) = library.extra_sections
+    section = plex.library.sectionByID(hidden.section_id)
+    assert {a.ratingKey for a in section.searchArtists()} == {a.rating_key for a in hidden.artists}
+    track = hidden.tracks[0]
+    assert plex.fetchItem(track.rating_key).librarySectionTitle == "Hörbücher"
+    playlist = plex.createPlaylist(
+        "Both", items=plex.fetchItems([track.rating_key, library.tracks[0].rating_key])
+    )
+    assert [i.ratingKey for i in playlist.items()] == [
+        track.rating_key,
+        library.tracks[0].rating_key,
+    ]

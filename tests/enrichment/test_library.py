@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from enrichment.fakes import Album, Artist, Library, Track, generate_library
+from enrichment.fakes.shapes import UNICODE_ARTIST
 from enrichment.fakes.vocab import ALL_GENRES, ALL_MOODS, ALL_STYLES
 from enrichment.names import normalize_name
 
@@ -34,7 +35,11 @@ def test_structure_and_rating_keys(library: Library) -> None:
     keys = [i.rating_key for i in items]
     assert all(isinstance(k, int) for k in keys)
     assert len(set(keys)) == len(keys)
-    assert library.max_rating_key == max(keys)
+    # Removed tracks and the hidden section took keys too: new objects must go above all.
+    hidden = library.extra_sections[0]
+    every = [*keys, *(r.rating_key for r in library.removed_tracks), hidden.max_rating_key]
+    assert library.max_rating_key == max(every)
+    assert min(i.rating_key for i in hidden.tracks) > max(keys)
     for artist in library.artists:
         assert 1 <= len(artist.genres) <= 4
         assert set(artist.genres) <= set(ALL_GENRES)
@@ -122,12 +127,14 @@ def test_play_history_is_consistent_with_view_counts(library: Library) -> None:
     assert [p.history_id for p in plays] == list(range(1, len(plays) + 1))
     assert plays[0].viewed_at >= NOW - timedelta(days=3 * 365)
     per_track = Counter(p.track_key for p in plays)
+    removed = {r.rating_key for r in library.removed_tracks}
+    assert all(p.track_key in removed for p in plays if library.item(p.track_key) is None)
     for track in library.tracks:
         assert track.view_count == per_track[track.rating_key]
         if track.view_count:
             last = max(p.viewed_at for p in plays if p.track_key == track.rating_key)
             assert track.last_viewed_at == last
-            assert last >= track.added_at
+            assert track.added_at is None or last >= track.added_at
     for artist in library.artists:
         tracks = library.tracks_of_artist(artist.rating_key)
         assert artist.view_count == sum(t.view_count for t in tracks)
@@ -152,10 +159,59 @@ def test_plays_can_be_bounded() -> None:
 
 def test_large_library_is_fast() -> None:
     started = time.perf_counter()
-    lib = generate_library(artists=4000, seed=1, now=datetime(2026, 6, 1, tzinfo=UTC), plays=50_000)
+    # The benchmarks' largest size: a crowded name space once made a shape loop forever.
+    lib = generate_library(
+        artists=10_000, seed=1, now=datetime(2026, 6, 1, tzinfo=UTC), plays=50_000
+    )
     elapsed = time.perf_counter() - started
 
-    assert len(lib.tracks) >= 95_000
+    assert len(lib.tracks) >= 240_000
     assert len(lib.plays) == 50_000
-    # About 3 s on a slow CI core; the bound only catches an accidental quadratic.
+    # About 5 s on a slow CI core; the bound only catches an accidental quadratic.
     assert elapsed < 30
+
+
+def test_real_shapes_are_in_every_library(library: Library) -> None:
+    """What real servers send: a compilation, multi-artist credits, removed tracks in the
+    history, Unicode, missing addedAt, several media per track, a hidden second section."""
+    various = library.artist_named("Various Artists")
+    assert various is not None
+    compilation = library.tracks_of_artist(various.rating_key)
+    others = {a.title for a in library.artists} - {"Various Artists"}
+    assert compilation and all(t.original_title in others for t in compilation)
+    assert " & " in compilation[0].original_title  # a name that must not be split
+
+    credited = [
+        t for t in library.tracks if t.original_title and t.artist_key != various.rating_key
+    ]
+    for separator in ("/", "; ", " feat. ", " ft. ", " & ", ", "):
+        assert any(separator in t.original_title for t in credited), separator
+    assert all(library.artist(t.artist_key).title in t.original_title for t in credited)
+
+    removed = [p for p in library.plays if library.item(p.track_key) is None]
+    assert 0.02 * len(library.plays) <= len(removed) <= 0.04 * len(library.plays)
+    assert any(p.viewed_at >= NOW - timedelta(days=30) for p in removed)
+
+    assert any(not t.title.isascii() for t in library.tracks)
+    assert library.artist_named(UNICODE_ARTIST) is not None
+    assert any(t.added_at is None for t in library.tracks)
+    assert any(t.media == (1, 1) for t in library.tracks)
+    assert any(t.media == (2,) for t in library.tracks)
+
+    (hidden,) = library.extra_sections
+    assert hidden.section_hidden and not library.section_hidden
+    assert hidden.section_id == library.section_id + 1 and not hidden.section_title.isascii()
+    assert hidden.plays and not {p.history_id for p in hidden.plays} & {
+        p.history_id for p in library.plays
+    }
+
+
+def test_the_shapes_leave_the_core_alone() -> None:
+    plain = generate_library(artists=20, seed=3, now=NOW, real_shapes=False, hidden_section=False)
+    shaped = generate_library(artists=20, seed=3, now=NOW)
+    assert not plain.extra_sections and not plain.removed_tracks
+    assert not any(t.original_title for t in plain.tracks)
+    assert [a.rating_key for a in plain.artists] == [a.rating_key for a in shaped.artists]
+    assert [a.genres for a in plain.artists] == [a.genres for a in shaped.artists]
+    assert [t.rating_key for t in plain.tracks] == [t.rating_key for t in shaped.tracks]
+    assert len(plain.plays) == len(shaped.plays)

@@ -35,7 +35,7 @@ def _titles(fake):
 def test_a_window_playlist_is_written_once_and_replaced_on_the_next_run(plex):
     first = generate_playlist(window="morning", now=NOW)
     assert first.tracks == 50
-    assert _titles(plex) == ["Daily Morning Mix"]
+    assert _titles(plex) == ["🌅 Daily Morning Mix"]
     (written,) = plex.plex.playlists()
     assert written.summary == first.summary
     assert (
@@ -48,7 +48,7 @@ def test_a_window_playlist_is_written_once_and_replaced_on_the_next_run(plex):
     ]
 
     second = generate_playlist(window="morning", now=NOW, seed=99)
-    assert _titles(plex) == ["Daily Morning Mix"]  # replaced, no duplicate
+    assert _titles(plex) == ["🌅 Daily Morning Mix"]  # replaced, no duplicate
     assert plex.plex.playlists()[0].summary == second.summary
     assert Playlist.objects.count() == 2  # history keeps both
 
@@ -77,7 +77,7 @@ def test_discovery_and_throwback_mixes(plex):
     throwback = generate_playlist(window="throwback", now=NOW)
     assert discovery.tracks == 50
     assert throwback.tracks > 0
-    assert sorted(_titles(plex)) == ["Weekly Discovery", "Weekly Throwback"]
+    assert sorted(_titles(plex)) == ["⏪ Weekly Throwback", "🔍 Weekly Discovery"]
     recent = {
         str(t.rating_key)
         for t in LIBRARY.tracks
@@ -119,7 +119,7 @@ def test_the_playlist_job_through_a_cluster(cluster_factory):
         job = JobRun.objects.get(pk=job_id)
         assert job.status == JobStatus.SUCCESS, job.error
         assert job.window == "evening"
-        assert [p.title for p in fakes.plex.playlists()] == ["Daily Evening Mix"]
+        assert [p.title for p in fakes.plex.playlists()] == ["🌙 Daily Evening Mix"]
         assert job.result["tracks"] == len(fakes.plex.playlists()[0].item_keys)
 
 
@@ -127,4 +127,4 @@ def test_the_playlist_job_through_a_cluster(cluster_factory):
 def test_the_cli_route_records_a_job(plex):
     job = run_direct("playlist", {"window": "afternoon", "seed": 3})
     assert job.status == JobStatus.SUCCESS
-    assert _titles(plex) == ["Daily Afternoon Mix"]
+    assert _titles(plex) == ["☀️ Daily Afternoon Mix"]

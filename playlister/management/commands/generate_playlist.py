@@ -58,5 +58,7 @@ class Command(JobCommand):
                 self.stdout.write(
                     self.style.SUCCESS(f"{job.result['title']}: {job.result['summary']}")
                 )
+                for note in job.result.get("notes", []):
+                    self.stdout.write(f"  {note}")
         if failed:
             sys.exit(EXIT_FAILED)
