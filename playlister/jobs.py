@@ -70,7 +70,7 @@ for window, cron in _SEED_TIMES.items():
             job_type="playlist",
             params={"window": window.value},
             cron=cron,
-            label=WINDOWS[window].title,
+            label=f"{WINDOWS[window].label} playlist",
         )
     )
 schedules.declare(
