@@ -24,7 +24,10 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-MIN_ARTISTS = 8
+MIN_ARTISTS = 10
+# Artist 3 and the last one are renamed by the real-server shapes (shapes.py: a CJK name, the
+# "Various Artists" compilation): a duplicate there would not survive.
+_RESERVED_FIRST, _RESERVED_LAST = 3, 1
 
 
 class _Named(Protocol):
@@ -67,7 +70,8 @@ def add_duplicate_names(seed: int, artists: Sequence[_Named], albums: Sequence[_
     if len(artists) < MIN_ARTISTS:
         return
     rng = random.Random(f"duplicate-names:{seed}")
-    later = rng.sample(range(3, len(artists)), len(_ARTIST_VARIANTS) + 1)
+    free = range(_RESERVED_FIRST + 1, len(artists) - _RESERVED_LAST)
+    later = rng.sample(free, len(_ARTIST_VARIANTS) + 1)
     originals = [0, 1, 2, later.pop()]
     first_album: dict[int, _AlbumLike] = {}
     by_artist: dict[int, list[_AlbumLike]] = {}

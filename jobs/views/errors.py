@@ -60,7 +60,7 @@ def _api_routes(
         if isinstance(entry, URLResolver):
             yield from _api_routes(entry.url_patterns, prefix + regex, both)
         elif getattr(entry.callback, "api_endpoint", False):
-            yield re.compile(f"/{prefix}{regex}"), both
+            yield re.compile(f"/{prefix}{regex}", re.DOTALL), both
 
 
 @lru_cache(maxsize=4)
