@@ -82,14 +82,23 @@ def run_next(
         ran += 1
         if not cut_short:
             _reticket_now_and_then()
+    if ran and not cut_short:
+        cut_short = stopping()  # a job given back for a shutdown did not ask go_on()
     if cut_short:
-        _give_back(wait_for_due)
+        _give_back(wait_for_due, stopping=stopping())
     return ran
 
 
-def _give_back(within: float) -> None:
-    """This ticket stops with work perhaps left (its drain time is up, or the cluster is
-    stopping): leave one ticket in the broker if a job is due, or soon will be."""
+def _give_back(within: float, *, stopping: bool) -> None:
+    """This ticket stops with work perhaps left: leave tickets for it in the broker.
+
+    Its drain time is up: one more ticket if a job is due, or soon will be. The cluster is
+    stopping: as many as the due jobs need beyond those already waiting (at most one per
+    worker, as re-ticketing does), for the next cluster or another one.
+    """
+    if stopping:
+        maintenance.reticket()
+        return
     due_in = services.next_due_in()
     if due_in is not None and due_in <= within:
         tickets.push_unless_waiting()

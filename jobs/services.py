@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from jobs import live, registry, tickets
+from jobs import live, maintenance, registry, tickets
 from jobs.models import JobRun, JobStatus, Priority, Trigger
 from jobs.registry import JobError
 
@@ -264,9 +264,10 @@ def requeue_interrupted(job: JobRun, *, reason: str) -> bool:
     interrupted attempt does not count. False if this attempt no longer owns it, or if a
     person asked to cancel it meanwhile (then it is to end ``cancelled``, not run again).
 
-    Its ticket is pushed unless one already waits: the stopping cluster's pusher has
-    stopped or is about to, and a ticket its workers still get is given back
-    (``runner.run_next``), so the next cluster — or another one — runs the job.
+    Tickets are topped up to what the due jobs need (``maintenance.reticket``), not one
+    more per job given back: the stopping cluster's pusher has stopped or is about to, and
+    a ticket its workers still get is given back the same way (``runner.run_next``), so
+    the next cluster — or another one — runs the job and no surplus is left behind.
     """
     updated = (
         _owned(job)
@@ -281,7 +282,7 @@ def requeue_interrupted(job: JobRun, *, reason: str) -> bool:
         )
     )
     if updated == 1:
-        transaction.on_commit(tickets.push_unless_waiting)
+        transaction.on_commit(maintenance.reticket)
     return updated == 1
 
 
