@@ -57,51 +57,44 @@ def run_next(
 
     A stopping cluster claims nothing: ``stopping`` is asked afresh before every claim (a
     job may have run for seconds since the last answer). Django-Q2 hands its workers the
-    tickets its pusher took before it stopped; such a ticket is given back to the broker —
-    for the next cluster, or another one — when work is due, and otherwise just ends.
+    tickets its pusher took before it stopped; such a ticket claims nothing and tops the
+    broker up to what the due jobs need, for the next cluster or another one.
     """
     tickets.clear_waiting()
-    job = None if stopping() else services.claim_next()
-    if job is None and not stopping():
+    halted = stopping()
+    job = None if halted else services.claim_next()
+    if job is None and not halted:
         job = _wait_and_claim(wait_for_due, stopping)
     if job is not None and services.next_due_in() == 0:
         # Jobs enqueued while this ticket waited counted on it; it runs one at a time, so
         # another ticket goes to whichever worker is free.
         tickets.push_unless_waiting()
     deadline = clock() + drain_for
-    cut_short = job is None and stopping()
+    timed_out = False
 
     def go_on() -> bool:
-        nonlocal cut_short
-        cut_short = clock() >= deadline or stopping()
-        return not cut_short
+        nonlocal halted, timed_out
+        timed_out = clock() >= deadline
+        halted = not timed_out and stopping()
+        return not (timed_out or halted)
 
     ran = 0
     while job is not None:
         job = _run(job, shutdown_check=stopping, claim_next=go_on)
         ran += 1
-        if not cut_short:
+        if not (timed_out or halted):
             _reticket_now_and_then()
-    if ran and not cut_short:
-        cut_short = stopping()  # a job given back for a shutdown did not ask go_on()
-    if cut_short:
-        _give_back(wait_for_due, stopping=stopping())
-    return ran
-
-
-def _give_back(within: float, *, stopping: bool) -> None:
-    """This ticket stops with work perhaps left: leave tickets for it in the broker.
-
-    Its drain time is up: one more ticket if a job is due, or soon will be. The cluster is
-    stopping: as many as the due jobs need beyond those already waiting (at most one per
-    worker, as re-ticketing does), for the next cluster or another one.
-    """
-    if stopping:
+    # A job given back for a shutdown, or a wait for a retry, did not ask go_on().
+    halted = halted or stopping()
+    if halted:
+        # As much as the due jobs need beyond the tickets waiting (one per worker at most):
+        # not one more per ticket this stopping cluster still gets from its pusher.
         maintenance.reticket()
-        return
-    due_in = services.next_due_in()
-    if due_in is not None and due_in <= within:
-        tickets.push_unless_waiting()
+    elif timed_out:
+        due_in = services.next_due_in()
+        if due_in is not None and due_in <= wait_for_due:
+            tickets.push_unless_waiting()
+    return ran
 
 
 _last_reticket = float("-inf")
