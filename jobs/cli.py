@@ -428,15 +428,15 @@ def _not_ours(job: JobRun, spec: registry.JobType, *, terminal: bool, stderr: An
     if not terminal:
         logger.info("%s", follow.skip_line(job, spec.name))
         sys.exit(0)
-    stderr.write(follow.announcement(job, spec.name))
     stop = threading.Event()
     signals = Signals(first=lambda signum: stop.set())
-    bar = TerminalProgress(description=f"{spec.label} (job {job.pk})")
-    try:
-        with signals:
+    with signals:  # before the line that tells a person Ctrl+C stops following
+        stderr.write(follow.announcement(job, spec.name))
+        bar = TerminalProgress(description=f"{spec.label} (job {job.pk})")
+        try:
             job, line = follow.follow(job, display=bar, stop=stop, job_type=spec.name)
-    finally:
-        bar.close()
+        finally:
+            bar.close()
     if line:
         stderr.write(line)
         sys.exit(EXIT_FAILED)

@@ -72,7 +72,9 @@ def test_stopping_the_cluster_requeues_running_jobs_and_loses_nothing(cluster_fa
     markers = [tmp_path / f"job-{i}" for i in range(22)]
     with transaction.atomic():
         ids = [
-            services.enqueue("test-steps", {"steps": 10, "step_ms": 60, "marker": str(m)}).pk
+            # 1.8 s each: the two running ones are still at it when their reporters see
+            # the stop (within a second); a stopping cluster starts nothing more.
+            services.enqueue("test-steps", {"steps": 30, "step_ms": 60, "marker": str(m)}).pk
             for m in markers
         ]
     wait_for(
