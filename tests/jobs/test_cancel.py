@@ -10,25 +10,14 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from enrichment.fakes import FakeServer, FaultPlan, Request, Response
+from enrichment.fakes import FaultPlan
 from enrichment.http import ProviderSession
 from enrichment.ratelimit import RateLimiter
 from jobs import runner
 from jobs.cancel import CancelEvent, JobCancelled, JobLost, JobStopped, WorkerShutdown, pause
 from jobs.models import JobRun, JobStatus
 from tests.factories import JobRunFactory
-
-
-class AlwaysBusy(FakeServer):
-    """Every answer is a 503: the client backs off between attempts."""
-
-    name = "busy"
-
-    def endpoint(self, request: Request) -> str:
-        return "busy"
-
-    def handle(self, request: Request) -> Response:
-        return Response(200, b"{}", "application/json")
+from tests.fakes import JsonProvider
 
 
 def _stopped_soon(token: CancelEvent, reason: JobStopped, after: float = 0.2) -> None:
@@ -67,10 +56,13 @@ def test_a_rate_limit_wait_raises_a_shutdown_not_a_cancel():
 
 
 @pytest.mark.parametrize(
-    "plan", [FaultPlan(rate_500=1.0), FaultPlan(rate_429=1.0, retry_after=30)], ids=str
+    # Every answer a 500 (the client backs off) or a 429 asking for 30 s.
+    "plan",
+    [FaultPlan(rate_500=1.0), FaultPlan(rate_429=1.0, retry_after=30)],
+    ids=str,
 )
 def test_a_backoff_or_retry_after_raises_a_shutdown_not_a_cancel(plan):
-    with AlwaysBusy(faults=plan) as server:
+    with JsonProvider(faults=plan) as server:
         token = CancelEvent()
         session = ProviderSession(
             provider="Busy", timeout=5, max_attempts=10, cancel=token, backoff_base=10

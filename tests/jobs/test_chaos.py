@@ -21,37 +21,16 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 
-from enrichment.fakes import FakeServer, FaultPlan, Request, Response
+from enrichment.fakes import FaultPlan
 from jobs import services, tickets
 from jobs.models import JobRun, JobStatus
-from tests.cluster import Cluster, wait_for
+from tests.cluster import Cluster, marker_events, wait_for
+from tests.fakes import JsonProvider
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 
 STOPS = 15  # per mode: 30 across the two
 WORKERS = settings.Q_CLUSTER["workers"]
-
-
-class SlowFlakyProvider(FakeServer):
-    """Answers ``{"ok": true}`` slowly, with 5xx and 429 (Retry-After) now and then."""
-
-    name = "chaos-provider"
-
-    def endpoint(self, request: Request) -> str:
-        return "item"
-
-    def handle(self, request: Request) -> Response:
-        return Response(200, b'{"ok": true}', "application/json")
-
-
-def _events(marker: Path) -> list[tuple[str, int, float]]:
-    if not marker.exists():
-        return []
-    rows = []
-    for line in marker.read_text(encoding="utf-8").splitlines():
-        event, pid, at = line.split()
-        rows.append((event, int(pid), float(at)))
-    return rows
 
 
 def _tickets_in_broker() -> int:
@@ -76,7 +55,7 @@ def test_random_stops_never_cancel_lose_or_repeat_a_job(cluster_factory, tmp_pat
     print(f"chaos seed {seed} (CHAOS_SEED={seed} replays it)")
     rng = random.Random(seed)
     plan = FaultPlan(rate_500=0.2, rate_429=0.05, retry_after=1, seed=seed)
-    provider = SlowFlakyProvider(latency=0.08, faults=plan)
+    provider = JsonProvider(latency=0.08, faults=plan)
     url = provider.start()
     began = time.monotonic()
     try:
@@ -131,7 +110,7 @@ def test_random_stops_never_cancel_lose_or_repeat_a_job(cluster_factory, tmp_pat
     jobs = {job.pk: job for job in JobRun.objects.filter(pk__in=list(markers))}
     interrupted = {"provider": 0, "short": 0}
     for job_id, marker in markers.items():
-        events = _events(marker)
+        events = marker_events(marker)
         starts = [pid for event, pid, _ in events if event == "start"]
         job = jobs[job_id]
         assert (job.status, job.error) == (JobStatus.SUCCESS, ""), (seed, job_id)

@@ -8,6 +8,7 @@ or as a row that only this test moves on (then nobody else could have run it).
 from __future__ import annotations
 
 import signal
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def _held(status: JobStatus, **fields: object) -> JobRun:
     changes it, so anything else that touches it is the command under test."""
     now = timezone.now()
     running = status == JobStatus.RUNNING
-    return JobRunFactory(
+    return JobRunFactory.create(
         job_type="test-unique",
         window="test-unique",
         params={"steps": 20},
@@ -48,7 +49,7 @@ def _held(status: JobStatus, **fields: object) -> JobRun:
     )
 
 
-def _announced(proc) -> str:
+def _announced(proc: subprocess.Popen[str]) -> str:
     """Wait for the command's first line on stderr and return it."""
     assert proc.stderr is not None
     return proc.stderr.readline()
