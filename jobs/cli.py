@@ -418,7 +418,11 @@ def _exit_unless_success(job: JobRun, stderr: Any, *, code: int, quiet: bool = F
 
 
 def _not_ours(job: JobRun, spec: registry.JobType, *, terminal: bool, stderr: Any) -> JobRun:
-    """``job`` (queued or running elsewhere) holds the dedupe key: never run it here."""
+    """``job`` (queued or running elsewhere) holds the dedupe key: never run it here.
+
+    Cron: a skip, and ``job`` comes back as it is (not finished: nothing to report). At a
+    terminal: follow it and return it once it succeeded, or exit like a run of our own.
+    """
     if line := follow.orphaned(job, spec.name):
         if terminal:
             stderr.write(line)
@@ -426,8 +430,9 @@ def _not_ours(job: JobRun, spec: registry.JobType, *, terminal: bool, stderr: An
             logger.warning("%s", line)
         sys.exit(EXIT_FAILED)
     if not terminal:
+        # Returned, not exited: `generate_playlist all` goes on with the next window.
         logger.info("%s", follow.skip_line(job, spec.name))
-        sys.exit(0)
+        return job
     stop = threading.Event()
     signals = Signals(first=lambda signum: stop.set())
     with signals:  # before the line that tells a person Ctrl+C stops following

@@ -26,8 +26,6 @@ class StepsParams(forms.Form):
     # Each run appends one line here: lets a test count side effects across processes.
     marker = forms.CharField(required=False, max_length=500)
     source = forms.CharField(required=False, max_length=50)
-    # Per step, a wait that does not look at the token (a call that cannot be cut short).
-    blocking_ms = forms.IntegerField(min_value=0, max_value=60_000, required=False)
 
 
 @dataclass
@@ -114,6 +112,24 @@ def run_unique(
     return run_steps(steps=steps, step_ms=50, marker=marker, progress=progress, cancel=cancel)
 
 
+class BlockingParams(forms.Form):
+    steps = forms.IntegerField(min_value=0, max_value=100_000, initial=10)
+    # Per step, a wait that does not look at the token (a call that cannot be cut short).
+    blocking_ms = forms.IntegerField(min_value=0, max_value=60_000, initial=1000)
+
+
+def run_blocking(
+    *,
+    steps: int,
+    blocking_ms: int,
+    progress: Progress = NULL_PROGRESS,
+    cancel: CancelToken = NEVER,
+) -> StepsResult:
+    return run_steps(
+        steps=steps, step_ms=0, blocking_ms=blocking_ms, progress=progress, cancel=cancel
+    )
+
+
 class ProviderParams(forms.Form):
     url = forms.CharField(max_length=200)
     calls = forms.IntegerField(min_value=1, max_value=1000, initial=5)
@@ -175,6 +191,12 @@ registry.register(
         label="Test flaky",
         params=FlakyParams,
         max_attempts=3,
+    )
+)
+
+registry.register(
+    registry.JobType(
+        name="test-blocking", func=run_blocking, label="Test blocking", params=BlockingParams
     )
 )
 

@@ -151,7 +151,7 @@ def test_jobs_command_lists_shows_enqueues_cancels_and_reports_stats():
 def test_a_second_signal_forces_the_exit_after_recording_the_run_as_interrupted(signum):
     # Each step blocks for 2 s without looking at the token: only a second signal ends it
     # before the step does (``timeout 50 manage.py …`` delivers its SIGTERM twice).
-    proc = manage("run_steps", "--steps", "100", "--step-ms", "0", "--blocking-ms", "2000")
+    proc = manage("run_blocking", "--steps", "100", "--blocking-ms", "2000")
     try:
         # The row shows the phase once the job's first step (a 2 s block) is under way.
         wait_for(
