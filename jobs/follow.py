@@ -8,7 +8,6 @@ ever take is named with what to do instead of being waited for in vain.
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,8 +20,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from jobs.selectors import ProgressView
-
-logger = logging.getLogger("jobs.cli")
 
 POLL_SECONDS = 0.25
 # A queued job with no running cluster for this long is not going to start by itself
