@@ -3,7 +3,8 @@ retries with exponential backoff and jitter that honour ``Retry-After``, a share
 limit, and errors classified as transient (worth another try, later) or permanent.
 
 Every wait — a backoff, a ``Retry-After``, the rate limit — goes through
-``cancel.wait``, so a cancelled job stops waiting at once (tenacity takes our sleep).
+``jobs.cancel.pause``, so a stopped job stops waiting at once and raises the reason its
+token carries (a person's cancel, a worker shutdown); tenacity takes our sleep.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 import tenacity
 
-from jobs.cancel import NEVER, CancelToken, JobCancelled
+from jobs.cancel import NEVER, CancelToken, pause
 from jobs.retry import TransientError, backoff_delay
 
 if TYPE_CHECKING:
@@ -117,8 +118,7 @@ class ProviderSession:
 
     def _sleep(self, seconds: float) -> None:
         self.retries += 1
-        if self.cancel.wait(seconds):
-            raise JobCancelled()
+        pause(self.cancel, seconds)
 
     @staticmethod
     def _worth_retrying(exc: BaseException) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 
-from jobs.cancel import CancelToken, JobCancelled
+from jobs.cancel import CancelToken, pause
 
 # Requests reach the provider with some jitter (a thread woken late on a busy machine);
 # spacing them 8 % wider than 1/rate keeps every 1-second window at or below the rate
@@ -108,5 +108,5 @@ class RateLimiter:
 
     def acquire(self, cancel: CancelToken) -> None:
         wait = self.reserve()
-        if wait > 0 and cancel.wait(wait):
-            raise JobCancelled()
+        if wait > 0:
+            pause(cancel, wait)

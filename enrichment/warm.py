@@ -29,7 +29,7 @@ from enrichment.plex import METADATA_BATCH, PlexItem, Tags
 from enrichment.providers import Providers, providers_from_settings
 from enrichment.tags import merge_tags, useful_lastfm_tags
 from enrichment.upsert import clip, conflict_key, merged_by_key, upsert
-from jobs.cancel import NEVER, CancelToken, JobCancelled
+from jobs.cancel import NEVER, CancelToken, JobStopped
 from jobs.progress import NULL_PROGRESS, Progress
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ def _tags_of(batch: Future[dict[str, Tags]], rating_key: str) -> TagSource:
     def tags() -> Tags:
         try:
             found = batch.result()
-        except (JobCancelled, ProviderConfigError):
+        except (JobStopped, ProviderConfigError):
             raise
         except Exception as exc:
             raise _PlexFailed(exc) from exc
@@ -160,7 +160,7 @@ def _tags_of(batch: Future[dict[str, Tags]], rating_key: str) -> TagSource:
 def _guarded(enrich: Enrich, item: PlexItem, tags: TagSource) -> Outcome:
     try:
         return enrich(item, tags)
-    except (JobCancelled, ProviderConfigError):
+    except (JobStopped, ProviderConfigError):
         raise
     except ProviderError as exc:
         return Outcome(item, error=str(exc))

@@ -8,41 +8,55 @@ A job type's command is a few lines::
 
 Its flags come from the job type's params form (``--concurrency``, ``--dry-run``, …). By
 default the command calls the core service in this process with a terminal progress bar;
-Ctrl+C cancels cleanly (row ``cancelled``, exit code 130). ``--scheduled`` is for cron:
-plain log lines, trigger ``schedule``. ``--enqueue`` hands the job to the cluster and prints
-its id. Bad input exits with code 2 and one line, recording nothing.
+Ctrl+C or SIGTERM cancels cleanly at the next checkpoint (row ``cancelled``, exit code 130
+or 143); a second signal forces the exit, after writing the row as cancelled
+("interrupted"). ``--scheduled`` is for cron: plain log lines, trigger ``schedule``.
+``--enqueue`` hands the job to the cluster and prints its id. Bad input — an option out of
+its bounds, an unknown flag — exits with code 2 and one line, recording nothing.
+
+When a job with the same dedupe key is already queued or running, the command never runs
+it (``jobs.follow``): at a terminal it follows that job and exits with its outcome, from
+cron it logs a skip and exits 0.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
+import math
+import os
 import signal
 import sys
+import threading
 import time
 from argparse import ArgumentParser, BooleanOptionalAction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from django import forms
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 from tqdm import tqdm
 
-from jobs import registry, services
+from jobs import follow, registry, services
 from jobs.cancel import CancelEvent
-from jobs.models import JobRun, JobStatus, Trigger
+from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, Trigger
 from jobs.progress import source_names
-from jobs.runner import run_direct
+from jobs.runner import execute
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import FrameType
 
     from jobs.progress import Progress, Sources
+    from jobs.selectors import ProgressView
 
 logger = logging.getLogger("jobs.cli")
 runner_log = logging.getLogger("jobs.runner")
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-EXIT_CANCELLED = 130
+EXIT_CANCELLED = 128 + signal.SIGINT  # 130; 143 (128 + SIGTERM) after a SIGTERM
+INTERRUPTED = "Cancelled (interrupted)"
 
 
 def _no_failure_traceback(record: logging.LogRecord) -> bool:
@@ -75,6 +89,16 @@ class TerminalProgress:
         if self._bar.total is not None and self._bar.n < self._bar.total:
             self._bar.update(self._bar.total - self._bar.n)
         self._describe(message)
+
+    def show(self, view: ProgressView) -> None:
+        """Draw another process's job (one being followed) as it is now."""
+        if view.total != self._bar.total:
+            self._bar.reset(total=view.total)
+        self._sources = dict(view.source_counts)
+        self._describe(view.message)
+        # Absolute: a requeued job starts again from 0.
+        self._bar.n = view.current
+        self._bar.refresh()
 
     def close(self) -> None:
         self._bar.close()
@@ -154,7 +178,58 @@ def params_from_options(spec: registry.JobType, options: dict[str, Any]) -> dict
     }
 
 
-class JobCommand(BaseCommand):
+class OneLineParser(CommandParser):
+    """argparse's usage errors in one line (``--help`` has the usage), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        if self.called_from_command_line:
+            self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (--help shows the usage)\n")
+        raise CommandError(f"Error: {message}", returncode=EXIT_USAGE)
+
+
+class OneLineCommand(BaseCommand):
+    """A management command whose bad options end in one line and exit code 2.
+
+    Subcommands pass ``parser_class=OneLineParser`` to ``add_subparsers``.
+    """
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # Django builds a CommandParser; ours only replaces how an error is reported.
+        parser.__class__ = OneLineParser
+        return parser
+
+
+def _number(text: str, kind: type[int] | type[float], low: float, high: float) -> Any:
+    text = text.strip()
+    bounds = f"from {low:g} to {high:g}" if kind is float else f"from {low} to {high}"
+    if len(text) > 30:  # no bound here has 30 digits: say so without echoing it all
+        raise argparse.ArgumentTypeError(f"{text[:20]!r}… is out of range (must be {bounds})")
+    try:
+        value = kind(text)
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be {bounds}, not {text}")
+    return value
+
+
+def int_between(low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number from ``low`` to ``high``."""
+    return lambda text: int(_number(text, int, low, high))
+
+
+def float_between(low: float, high: float) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number from ``low`` to ``high``."""
+    return lambda text: float(_number(text, float, low, high))
+
+
+# Row ids are 64-bit on every backend; a larger number cannot name a job.
+JOB_ID = int_between(1, 2**63 - 1)
+
+
+class JobCommand(OneLineCommand):
     """Base class of a job type's management command (see the module docstring)."""
 
     job_type: str = ""
@@ -205,6 +280,71 @@ def enqueue_or_exit(job_type: str, params: dict[str, Any], *, trigger: Trigger) 
     return job
 
 
+class Signals:
+    """SIGINT and SIGTERM while a command runs or follows a job.
+
+    The first calls ``first(signum)`` (cancel at the next checkpoint, stop following); a
+    second calls ``second(signum)``, which must end the process. ``exit_code`` follows the
+    first signal: 130 for SIGINT, 143 for SIGTERM (``timeout(1)`` sends its SIGTERM to the
+    command and to its process group: a command run under it gets two).
+    """
+
+    def __init__(
+        self, *, first: Callable[[int], None], second: Callable[[int], None] | None = None
+    ) -> None:
+        self._first, self._second = first, second
+        self.received: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + (self.received or signal.SIGINT)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is None:
+            self.received = signum
+            self._first(signum)
+        elif self._second is not None:
+            self._second(signum)
+
+    def __enter__(self) -> Signals:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+
+
+def _signal_name(signum: int) -> str:
+    return "Ctrl+C" if signum == signal.SIGINT else signal.Signals(signum).name
+
+
+def _write_interrupted(job: JobRun) -> None:
+    """Record ``job`` as cancelled ("interrupted") from a thread of its own: the main
+    thread was stopped by the signal anywhere, perhaps inside a query on its connection."""
+
+    def write() -> None:
+        try:
+            services.finish(
+                job,
+                JobStatus.CANCELLED,
+                error=INTERRUPTED,
+                progress={"progress_message": "Cancelled"},
+            )
+        except Exception:
+            # The process goes anyway; the rescue marks the run lost later.
+            logger.warning("could not record job %s as interrupted", job.pk, exc_info=True)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=write, name="interrupted", daemon=True)
+    writer.start()
+    # Bounded: the main thread may hold SQLite's write lock that this write waits for.
+    writer.join(5.0)
+
+
 def run_or_exit(
     job_type: str,
     params: dict[str, Any],
@@ -214,16 +354,21 @@ def run_or_exit(
     stderr: Any,
     tracebacks: bool = False,
 ) -> JobRun:
-    """Run ``job_type`` here; exit 1 if it failed, 130 if it was cancelled.
+    """Run ``job_type`` here; exit 1 if it failed, 130/143 if it was cancelled.
 
     At a terminal a failure is one line; the runner's log record with the traceback is held
     back unless ``tracebacks`` (``--traceback``). Cron runs (not ``terminal``) log it.
+    If an active job holds the dedupe key, it is followed (terminal) or skipped (cron).
     """
     try:
         spec = registry.get(job_type)
         spec.validate(params)
     except registry.JobError as exc:
         raise CommandError(str(exc), returncode=EXIT_USAGE) from None
+    job = services.start_direct(job_type, params, trigger=trigger)
+    if job.deduplicated:
+        return _not_ours(job, spec, terminal=terminal, stderr=stderr)
+
     token = CancelEvent()
     listener: Progress
     bar: TerminalProgress | None = None
@@ -233,28 +378,37 @@ def run_or_exit(
     else:
         listener = LogProgress(job_type=job_type)
 
-    def on_sigint(signum: int, frame: FrameType | None) -> None:
-        if token.cancelled:  # a second Ctrl+C: stop waiting for a checkpoint
-            raise KeyboardInterrupt
+    def cancel(signum: int) -> None:
         stderr.write("\nCancelling at the next checkpoint… (Ctrl+C again to force)")
-        token.cancel("Cancelled (interrupted)")
+        token.cancel(f"Cancelled ({_signal_name(signum)})")
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    previous_term = signal.signal(signal.SIGTERM, on_sigint)
+    def force(signum: int) -> None:
+        _write_interrupted(job)
+        if bar is not None:
+            bar.close()
+        stderr.write(f"Job {job.pk} cancelled (interrupted).")
+        stderr.flush()
+        # At once: the job's threads may be in a call that does not look at the token.
+        os._exit(signals.exit_code)
+
+    signals = Signals(first=cancel, second=force)
     quiet = terminal and not tracebacks
     if quiet:
         runner_log.addFilter(_no_failure_traceback)
     try:
-        job = run_direct(job_type, params, trigger=trigger, listener=listener, token=token)
+        with signals:
+            job = execute(job, listener=listener, token=token)
     finally:
-        signal.signal(signal.SIGINT, previous)
-        signal.signal(signal.SIGTERM, previous_term)
         runner_log.removeFilter(_no_failure_traceback)
         if bar is not None:
             bar.close()
+    return _exit_unless_success(job, stderr, code=signals.exit_code, quiet=quiet)
+
+
+def _exit_unless_success(job: JobRun, stderr: Any, *, code: int, quiet: bool = False) -> JobRun:
     if job.status == JobStatus.CANCELLED:
         stderr.write(f"Job {job.pk} cancelled.")
-        sys.exit(EXIT_CANCELLED)
+        sys.exit(code)
     if job.status == JobStatus.FAILED:
         if quiet:
             stderr.write("(--traceback shows where it failed)")
@@ -262,3 +416,40 @@ def run_or_exit(
         stderr.write(f"Job {job.pk} failed: {job.error}")
         sys.exit(EXIT_FAILED)
     return job
+
+
+def _not_ours(job: JobRun, spec: registry.JobType, *, terminal: bool, stderr: Any) -> JobRun:
+    """``job`` (queued or running elsewhere) holds the dedupe key: never run it here.
+
+    Cron: a skip, and ``job`` comes back as it is (not finished: nothing to report). At a
+    terminal: follow it and return it once it succeeded, or exit like a run of our own.
+    """
+    if line := follow.orphaned(job, spec.name):
+        if terminal:
+            stderr.write(line)
+        else:
+            logger.warning("%s", line)
+        sys.exit(EXIT_FAILED)
+    if not terminal:
+        # Returned, not exited: `generate_playlist all` goes on with the next window.
+        logger.info("%s", follow.skip_line(job, spec.name))
+        return job
+    stop = threading.Event()
+    signals = Signals(first=lambda signum: stop.set())
+    with signals:  # before the line that tells a person Ctrl+C stops following
+        stderr.write(follow.announcement(job, spec.name))
+        bar = TerminalProgress(description=f"{spec.label} (job {job.pk})")
+        try:
+            job, line = follow.follow(job, display=bar, stop=stop, job_type=spec.name)
+        finally:
+            bar.close()
+    if line:
+        stderr.write(line)
+        sys.exit(EXIT_FAILED)
+    if signals.received is not None and job.status not in FINISHED_STATUSES:
+        stderr.write(
+            f"Stopped following job {job.pk}; it goes on "
+            f"(`manage.py jobs cancel {job.pk}` stops it)."
+        )
+        sys.exit(signals.exit_code)
+    return _exit_unless_success(job, stderr, code=EXIT_CANCELLED)

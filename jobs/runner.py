@@ -18,12 +18,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from jobs import live, maintenance, registry, services, tickets
-from jobs.cancel import CancelEvent, JobCancelled
+from jobs.cancel import CancelEvent, JobCancelled, JobLost, JobStopped, WorkerShutdown
 from jobs.cluster import cluster_is_stopping
 from jobs.models import JobRun, JobStatus, Trigger
 from jobs.progress import Progress, TeeProgress
 from jobs.retry import TransientError, retry_delay
-from jobs.tracker import MESSAGE_MAX, SHUTDOWN_REASON, JobTracker
+from jobs.tracker import MESSAGE_MAX, JobTracker
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -34,7 +34,6 @@ ERROR_MAX = 500
 
 
 DRAIN_SECONDS = 10.0
-STOPPING_CHECK_EVERY = 0.5
 
 
 def run_next(
@@ -42,6 +41,7 @@ def run_next(
     wait_for_due: float = 30.0,
     drain_for: float = DRAIN_SECONDS,
     clock: Callable[[], float] = time.monotonic,
+    stopping: Callable[[], bool] = cluster_is_stopping,
 ) -> int:
     """A ticket's work: claim the best runnable job and run it, then the next; how many ran.
 
@@ -54,44 +54,47 @@ def run_next(
     When nothing is due but a job is due within ``wait_for_due`` seconds (a retry in its
     backoff), the ticket waits for it — claiming anything that becomes runnable meanwhile —
     so short backoffs are honoured to the second instead of to the next maintenance pass.
+
+    A stopping cluster claims nothing: ``stopping`` is asked afresh before every claim (a
+    job may have run for seconds since the last answer). Django-Q2 hands its workers the
+    tickets its pusher took before it stopped; such a ticket claims nothing and tops the
+    broker up to what the due jobs need, for the next cluster or another one.
     """
     tickets.clear_waiting()
-    job = services.claim_next()
-    if job is None:
-        job = _wait_and_claim(wait_for_due)
+    halted = stopping()
+    job = None if halted else services.claim_next()
+    if job is None and not halted:
+        job = _wait_and_claim(wait_for_due, stopping)
     if job is not None and services.next_due_in() == 0:
         # Jobs enqueued while this ticket waited counted on it; it runs one at a time, so
         # another ticket goes to whichever worker is free.
         tickets.push_unless_waiting()
     deadline = clock() + drain_for
-    stopping = _StoppingCheck(clock)
+    timed_out = False
+
+    def go_on() -> bool:
+        nonlocal halted, timed_out
+        timed_out = clock() >= deadline
+        halted = not timed_out and stopping()
+        return not (timed_out or halted)
+
     ran = 0
     while job is not None:
-        more = clock() < deadline and not stopping()
-        job = _run(job, shutdown_check=cluster_is_stopping, claim_next=more)
+        job = _run(job, shutdown_check=stopping, claim_next=go_on)
         ran += 1
-        _reticket_now_and_then()
-        if job is None and not more and not stopping():
-            # Cut short with work perhaps left: another ticket carries on.
+        if not (timed_out or halted):
+            _reticket_now_and_then()
+    # A job given back for a shutdown, or a wait for a retry, did not ask go_on().
+    halted = halted or stopping()
+    if halted:
+        # As much as the due jobs need beyond the tickets waiting (one per worker at most):
+        # not one more per ticket this stopping cluster still gets from its pusher.
+        maintenance.reticket()
+    elif timed_out:
+        due_in = services.next_due_in()
+        if due_in is not None and due_in <= wait_for_due:
             tickets.push_unless_waiting()
     return ran
-
-
-class _StoppingCheck:
-    """``cluster_is_stopping`` at most every ``STOPPING_CHECK_EVERY`` s (it reads the
-    cluster's status from the broker) between jobs of a drain."""
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._checked = float("-inf")
-        self._stopping = False
-
-    def __call__(self) -> bool:
-        now = self._clock()
-        if not self._stopping and now - self._checked >= STOPPING_CHECK_EVERY:
-            self._checked = now
-            self._stopping = cluster_is_stopping()
-        return self._stopping
 
 
 _last_reticket = float("-inf")
@@ -112,16 +115,16 @@ def _reticket_now_and_then() -> None:
         logger.warning("re-ticketing after a job failed", exc_info=True)
 
 
-def _wait_and_claim(limit: float) -> JobRun | None:
+def _wait_and_claim(limit: float, stopping: Callable[[], bool]) -> JobRun | None:
     due_in = services.next_due_in()
     if due_in is None or due_in > limit:
         return None
     deadline = time.monotonic() + due_in + 1.0
     idle = threading.Event()
     while time.monotonic() < deadline:
-        if cluster_is_stopping():
-            return None
         idle.wait(0.1)
+        if stopping():
+            return None
         job = services.claim_next()
         if job is not None:
             return job
@@ -136,8 +139,14 @@ def run_direct(
     listener: Progress | None = None,
     token: CancelEvent | None = None,
 ) -> JobRun:
-    """Run a job in this process (CLI, cron), recorded as a ``job_runs`` row like any other."""
+    """Run a job in this process (CLI, cron), recorded as a ``job_runs`` row like any other.
+
+    When an active job holds the same dedupe key, that job is returned untouched (with
+    ``deduplicated=True``): exactly one process runs a given run, and it is not this one.
+    """
     job = services.start_direct(job_type, params, trigger=trigger)
+    if job.deduplicated:
+        return job
     return execute(job, listener=listener, token=token)
 
 
@@ -189,17 +198,17 @@ def _run(
     listener: Progress | None = None,
     token: CancelEvent | None = None,
     shutdown_check: Callable[[], bool] | None = None,
-    claim_next: bool = False,
+    claim_next: Callable[[], bool] | None = None,
 ) -> JobRun | None:
-    """``execute``; with ``claim_next``, also claims the next due job in the transaction
-    that records this one's end, and returns it."""
+    """``execute``; when ``claim_next()`` says so after the job, also claims the next due
+    job in the transaction that records this one's end, and returns it."""
     token = token or CancelEvent()
     try:
         spec = registry.get(job.job_type)
     except registry.UnknownJobType as exc:
         with transaction.atomic():
             services.finish(job, JobStatus.FAILED, error=one_line(exc))
-            return services.claim_next() if claim_next else None
+            return services.claim_next() if claim_next is not None and claim_next() else None
 
     tracker = JobTracker(
         job.pk,
@@ -220,11 +229,18 @@ def _run(
             raised = exc
     # The reporter has stopped: from here on only this thread writes the row.
     after: JobRun | None = None
+    # Asked now, after the job, outside the transaction (it reads the cluster's status):
+    # not after a timeout or an interpreter shutdown, this process is going away.
+    claim = (
+        claim_next is not None
+        and (raised is None or isinstance(raised, Exception))
+        and not isinstance(raised, WorkerShutdown)
+        and claim_next()
+    )
     try:
         with transaction.atomic():
             _record_outcome(job, spec, tracker, value, raised)
-            # Not after a timeout or an interpreter shutdown: this process is going away.
-            if claim_next and (raised is None or isinstance(raised, Exception)):
+            if claim:
                 after = services.claim_next()
     finally:
         # A job shorter than a reporter tick published nothing and saw no flag: no round trip.
@@ -243,8 +259,15 @@ def _record_outcome(
     value: Any,
     raised: BaseException | None,
 ) -> None:
-    if isinstance(raised, JobCancelled) and str(raised) == SHUTDOWN_REASON and not job.direct:
-        services.requeue_interrupted(job, reason="Requeued: its worker shut down")
+    if isinstance(raised, JobLost):
+        # Its row has moved on (rescued, run elsewhere): this attempt writes nothing.
+        logger.warning("job %s (%s) attempt %s lost its row", job.pk, job.job_type, job.attempt)
+        return
+    if (
+        isinstance(raised, WorkerShutdown)
+        and not job.direct
+        and services.requeue_interrupted(job, reason="Requeued: its worker shut down")
+    ):
         logger.info("job %s (%s) requeued: its worker is shutting down", job.pk, job.job_type)
         return
     if (
@@ -267,8 +290,9 @@ def _record_outcome(
     result, error = None, ""
     if raised is None:
         status, result = JobStatus.SUCCESS, _jsonable(value)
-    elif isinstance(raised, JobCancelled):
-        reason = str(raised)
+    elif isinstance(raised, JobStopped):
+        # A person's cancel — or a shutdown that found a cancel request on the row.
+        reason = str(raised) if isinstance(raised, JobCancelled) else "Cancelled"
         status, error = JobStatus.CANCELLED, "" if reason == "Cancelled" else reason[:ERROR_MAX]
     else:
         if isinstance(raised, Exception):

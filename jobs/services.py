@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from jobs import live, registry, tickets
+from jobs import live, maintenance, registry, tickets
 from jobs.models import JobRun, JobStatus, Priority, Trigger
 from jobs.registry import JobError
 
@@ -146,7 +146,12 @@ def enqueue(
 def start_direct(
     job_type: str, params: Mapping[str, Any] | None = None, *, trigger: Trigger = Trigger.CLI
 ) -> JobRun:
-    """Record a run that the calling process performs itself (CLI, cron): inserted running."""
+    """Record a run that the calling process performs itself (CLI, cron): inserted running.
+
+    If an active job holds the same dedupe key, nothing is inserted and that job comes back
+    with ``deduplicated=True``: the caller must not run it (it is queued for, or running
+    in, another process) — it may follow it or skip.
+    """
     spec = registry.get(job_type)
     cleaned = spec.validate(params)
     now = timezone.now()
@@ -256,17 +261,28 @@ def retry_later(job: JobRun, *, delay: float, error: str) -> bool:
 
 def requeue_interrupted(job: JobRun, *, reason: str) -> bool:
     """Give back a job whose worker is shutting down: it runs again from the start and the
-    interrupted attempt does not count."""
-    updated = _owned(job).update(
-        status=JobStatus.QUEUED,
-        run_after=timezone.now(),
-        attempt=F("attempt") - 1,
-        worker="",
-        progress_current=0,
-        progress_message=reason[:500],
+    interrupted attempt does not count. False if this attempt no longer owns it, or if a
+    person asked to cancel it meanwhile (then it is to end ``cancelled``, not run again).
+
+    Tickets are topped up to what the due jobs need (``maintenance.reticket``), not one
+    more per job given back: the stopping cluster's pusher has stopped or is about to, and
+    a ticket its workers still get is given back the same way (``runner.run_next``), so
+    the next cluster — or another one — runs the job and no surplus is left behind.
+    """
+    updated = (
+        _owned(job)
+        .filter(cancel_requested_at__isnull=True)
+        .update(
+            status=JobStatus.QUEUED,
+            run_after=timezone.now(),
+            attempt=F("attempt") - 1,
+            worker="",
+            progress_current=0,
+            progress_message=reason[:500],
+        )
     )
     if updated == 1:
-        transaction.on_commit(tickets.push)
+        transaction.on_commit(maintenance.reticket)
     return updated == 1
 
 

@@ -42,9 +42,14 @@ def broker() -> Any:
 
 
 def push(count: int = 1) -> int:
-    """Push ``count`` tickets; returns how many reached the broker (errors are logged)."""
+    """Push ``count`` tickets; returns how many reached the broker (errors are logged).
+
+    Whoever pushes sets the waiting flag first — a retry, a rescue, a re-ticketing as much
+    as an enqueue — so that the next enqueue counts on the ticket already waiting.
+    """
     from django_q.tasks import async_task
 
+    _set_waiting()
     pushed = 0
     for _ in range(count):
         try:
@@ -62,14 +67,19 @@ def _waiting_key() -> str:
     return f"jobs:ticket-waiting:{settings.Q_CLUSTER['name']}"
 
 
+def _set_waiting() -> None:
+    # Before the push: a ticket that starts at once clears it, never the other way round.
+    try:
+        caches["live"].set(_waiting_key(), 1, WAITING_TTL)
+    except Exception:
+        logger.warning("could not set the waiting-ticket flag", exc_info=True)
+
+
 def push_unless_waiting() -> int:
     """Push a ticket unless one is already waiting for a worker; how many were pushed."""
-    cache, key = caches["live"], _waiting_key()
     try:
-        if cache.get(key):
+        if caches["live"].get(_waiting_key()):
             return 0
-        # Before the push: a ticket that starts at once clears it, never the other way round.
-        cache.set(key, 1, WAITING_TTL)
     except Exception:
         logger.warning("could not read the waiting-ticket flag; pushing one", exc_info=True)
     pushed = push()

@@ -27,6 +27,7 @@ from django.db import connections
 from django.utils import timezone
 
 from jobs import live
+from jobs.cancel import JobLost, WorkerShutdown
 from jobs.models import JobRun, JobStatus
 from jobs.progress import ProgressState, Snapshot
 
@@ -39,9 +40,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MESSAGE_MAX = 500
-# Reasons a token trips other than a person's cancel; the runner treats them differently.
-LOST_REASON = "The job is no longer running"
-SHUTDOWN_REASON = "The worker is shutting down"
 
 
 class JobTracker(ProgressState):
@@ -187,7 +185,7 @@ class JobTracker(ProgressState):
         self._last_row_write = self._clock()
         if updated == 0:
             # Someone else decided this run's fate (a rescue, an operator): stop working on it.
-            self.token.cancel(LOST_REASON)
+            self.token.stop(JobLost())
 
     def _poll_cancel(self, now: float) -> None:
         if self.token.cancelled:
@@ -204,11 +202,11 @@ class JobTracker(ProgressState):
             .first()
         )
         if row is None or row[0] != JobStatus.RUNNING or row[1] != self.attempt:
-            self.token.cancel(LOST_REASON)
+            self.token.stop(JobLost())
         elif row[2] is not None:
             self.token.cancel()
         elif self.shutdown_check is not None and self.shutdown_check():
-            self.token.cancel(SHUTDOWN_REASON)
+            self.token.stop(WorkerShutdown())
 
 
 class Reporter:

@@ -33,6 +33,17 @@ def wait_for(
         time.sleep(interval)
 
 
+def marker_events(marker: Path) -> list[tuple[str, int, float]]:
+    """The ``event pid time`` lines a test job appended to its marker file (any process)."""
+    if not marker.exists():
+        return []
+    rows = []
+    for line in marker.read_text(encoding="utf-8").splitlines():
+        event, pid, at = line.split()
+        rows.append((event, int(pid), float(at)))
+    return rows
+
+
 def max_overlap(jobs: Iterable[Any]) -> int:
     """The most jobs running at one moment, from their rows' start and end times."""
     events = []

@@ -40,6 +40,7 @@ def run_steps(
     fail_at: int | None = None,
     marker: str = "",
     source: str = "",
+    blocking_ms: int | None = None,
     progress: Progress = NULL_PROGRESS,
     cancel: CancelToken = NEVER,
 ) -> StepsResult:
@@ -56,6 +57,8 @@ def run_steps(
             raise ValueError(f"step {i} failed\nsecond line that people should not see")
         if step_ms:
             cancel.wait(step_ms / 1000)
+        if blocking_ms:
+            time.sleep(blocking_ms / 1000)
         progress.advance(1, message=f"Step {i + 1} of {steps}", source=source or None)
     _mark(marker, "done")
     progress.finish("Done")
@@ -96,12 +99,79 @@ def run_flaky(
 
 class UniqueParams(params.ParamsForm):
     steps = forms.IntegerField(min_value=0, max_value=100_000, initial=20)
+    marker = forms.CharField(required=False, max_length=500)
 
 
 def run_unique(
-    *, steps: int, progress: Progress = NULL_PROGRESS, cancel: CancelToken = NEVER
-) -> None:
-    run_steps(steps=steps, step_ms=50, progress=progress, cancel=cancel)
+    *,
+    steps: int,
+    marker: str = "",
+    progress: Progress = NULL_PROGRESS,
+    cancel: CancelToken = NEVER,
+) -> StepsResult:
+    return run_steps(steps=steps, step_ms=50, marker=marker, progress=progress, cancel=cancel)
+
+
+class BlockingParams(params.ParamsForm):
+    steps = forms.IntegerField(min_value=0, max_value=100_000, initial=10)
+    # Per step, a wait that does not look at the token (a call that cannot be cut short).
+    blocking_ms = forms.IntegerField(min_value=0, max_value=60_000, initial=1000)
+
+
+def run_blocking(
+    *,
+    steps: int,
+    blocking_ms: int,
+    progress: Progress = NULL_PROGRESS,
+    cancel: CancelToken = NEVER,
+) -> StepsResult:
+    return run_steps(
+        steps=steps, step_ms=0, blocking_ms=blocking_ms, progress=progress, cancel=cancel
+    )
+
+
+class ProviderParams(params.ParamsForm):
+    url = forms.CharField(max_length=200)
+    calls = forms.IntegerField(min_value=1, max_value=1000, initial=5)
+    rate = forms.FloatField(min_value=0.1, max_value=1000, initial=5)
+    marker = forms.CharField(required=False, max_length=500)
+
+
+def run_provider(
+    *,
+    url: str,
+    calls: int,
+    rate: float,
+    marker: str = "",
+    progress: Progress = NULL_PROGRESS,
+    cancel: CancelToken = NEVER,
+) -> dict[str, int]:
+    """``calls`` GETs of ``url`` through the real provider session: each waits in the rate
+    limit shared by every job of this type, in the HTTP call itself, and — when the server
+    answers 429 or 5xx — in a backoff or a ``Retry-After``."""
+    from enrichment.http import ProviderSession
+    from enrichment.ratelimit import RateLimiter
+
+    _mark(marker, "start")
+    session = ProviderSession(
+        provider="Test provider",
+        timeout=5,
+        max_attempts=10,
+        rate_limiter=RateLimiter("test-provider", rate),
+        cancel=cancel,
+        backoff_base=0.2,
+        backoff_cap=1.0,
+    )
+    try:
+        progress.start(calls, "Calling")
+        for i in range(calls):
+            cancel.raise_if_cancelled()
+            session.get_json(f"{url}/item/{i}")
+            progress.advance(1)
+    finally:
+        session.close()
+    _mark(marker, "done")
+    return {"calls": calls, "retries": session.retries}
 
 
 registry.register(
@@ -121,6 +191,22 @@ registry.register(
         label="Test flaky",
         params=FlakyParams,
         max_attempts=3,
+    )
+)
+
+registry.register(
+    registry.JobType(
+        name="test-blocking", func=run_blocking, label="Test blocking", params=BlockingParams
+    )
+)
+
+registry.register(
+    registry.JobType(
+        name="test-provider",
+        func=run_provider,
+        label="Test provider",
+        params=ProviderParams,
+        description="Calls a fake provider through the rate limit, retries and backoff.",
     )
 )
 

@@ -39,7 +39,11 @@ def test_scheduled_run_logs_plain_lines_with_trigger_schedule():
     assert JobRun.objects.get().trigger == Trigger.SCHEDULE
 
 
-def test_ctrl_c_cancels_cleanly_with_exit_code_130():
+@pytest.mark.parametrize(
+    ("signum", "code", "error"),
+    [(signal.SIGINT, 130, "Cancelled (Ctrl+C)"), (signal.SIGTERM, 143, "Cancelled (SIGTERM)")],
+)
+def test_ctrl_c_or_sigterm_cancels_cleanly_at_the_next_checkpoint(signum, code, error):
     proc = manage("run_steps", "--steps", "10000", "--step-ms", "20")
     try:
         wait_for(
@@ -50,14 +54,15 @@ def test_ctrl_c_cancels_cleanly_with_exit_code_130():
             timeout=30,
             what="the command's job to run",
         )
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         _out, err = proc.communicate(timeout=10)
     finally:
         proc.kill()
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     assert "Traceback" not in err
     job = JobRun.objects.get()
     assert job.status == JobStatus.CANCELLED
+    assert job.error == error
     assert job.finished_at is not None
 
 
@@ -140,3 +145,85 @@ def test_jobs_command_lists_shows_enqueues_cancels_and_reports_stats():
     assert code == 0
     assert "queue: 0 pending, 1 active, concurrency 2" in out
     assert "test-steps" in out
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_second_signal_forces_the_exit_after_recording_the_run_as_interrupted(signum):
+    # Each step blocks for 2 s without looking at the token: only a second signal ends it
+    # before the step does (``timeout 50 manage.py …`` delivers its SIGTERM twice).
+    proc = manage("run_blocking", "--steps", "100", "--blocking-ms", "2000")
+    try:
+        # The row shows the phase once the job's first step (a 2 s block) is under way.
+        wait_for(
+            lambda: (
+                JobRun.objects.filter(status=JobStatus.RUNNING, progress_total=100).exists()
+                or proc.poll() is not None
+            ),
+            timeout=30,
+            what="the command's job to be in its first step",
+        )
+        proc.send_signal(signum)
+        assert proc.stderr is not None
+        wait_for(
+            lambda: "Cancelling at the next checkpoint" in proc.stderr.readline(),
+            timeout=10,
+            what="the first signal to be taken",
+        )
+        proc.send_signal(signum)
+        _out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signum, err
+    assert "Traceback" not in err
+    assert "KeyboardInterrupt" not in err
+    assert "cancelled (interrupted)" in err
+    job = JobRun.objects.get()
+    assert job.status == JobStatus.CANCELLED
+    assert job.error == "Cancelled (interrupted)"
+    assert job.finished_at is not None
+
+
+def test_a_broken_pipe_ends_the_listing_quietly():
+    JobRun.objects.bulk_create(JobRunFactory.build() for _ in range(1000))
+    # 1,000 lines are more than a pipe holds: the command is still writing when the reader
+    # goes (as with `manage.py jobs list --limit 1000 | head -1`).
+    proc = manage("jobs", "list", "--limit", "1000")
+    assert proc.stdout is not None
+    assert proc.stdout.readline().split()[:2] == ["ID", "TYPE"]
+    proc.stdout.close()
+    err = proc.stderr.read() if proc.stderr else ""
+    proc.wait(timeout=30)
+    assert "Traceback" not in err
+    assert "BrokenPipeError" not in err
+    assert err == ""
+    assert proc.returncode == 128 + signal.SIGPIPE
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["jobs", "stats", "--days", "1000000"],
+        ["jobs", "stats", "--days", "-1"],
+        ["jobs", "list", "--limit", "0"],
+        ["jobs", "list", "--limit", "1" + "0" * 40],
+        ["jobs", "list", "--status", "nope"],
+        ["jobs", "list", "--type", "x" * 2000],
+        ["jobs", "show", "99999999999999999999999"],
+        ["jobs", "show", "abc"],
+        ["jobs", "cancel", "0"],
+        ["jobs", "enqueue", "test-steps", "--priority", "9"],
+        ["jobs", "enqueue", "test-steps", "--priority", "1" * 30],
+        ["jobs", "nonsense"],
+        ["jobs"],
+        ["run_steps", "--no-such-flag"],
+        ["demo_services", "--port", "70000"],
+        ["demo_services", "--latency", "nan"],
+        ["demo_services", "--artists", "0"],
+    ],
+)
+def test_every_cli_option_is_bounded_and_fails_in_one_line_with_exit_2(args):
+    code, _out, err = run(*args)
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    assert not JobRun.objects.exists()

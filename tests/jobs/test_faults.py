@@ -14,25 +14,15 @@ from django.db import transaction
 
 from jobs import services
 from jobs.models import JobRun, JobStatus, Trigger
-from tests.cluster import enqueue_concurrently, max_overlap, wait_for
+from tests.cluster import enqueue_concurrently, marker_events, max_overlap, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 
 scaled_only = pytest.mark.skipif(not settings.REDIS_URL, reason="needs the Redis broker")
 
 
-def _events(marker: Path) -> list[tuple[str, int, float]]:
-    if not marker.exists():
-        return []
-    rows = []
-    for line in marker.read_text(encoding="utf-8").splitlines():
-        event, pid, at = line.split()
-        rows.append((event, int(pid), float(at)))
-    return rows
-
-
 def _done(markers: list[Path]) -> bool:
-    return all(any(e[0] == "done" for e in _events(m)) for m in markers)
+    return all(any(e[0] == "done" for e in marker_events(m)) for m in markers)
 
 
 def _all_finished(ids: list[int]) -> bool:
@@ -46,7 +36,7 @@ def test_a_killed_worker_job_runs_again_once(cluster_factory, tmp_path):
     wait_for(
         lambda: (
             JobRun.objects.filter(pk=job_id, progress_current__gt=0).exists()
-            or (_events(marker) and JobRun.objects.get(pk=job_id).status == JobStatus.RUNNING)
+            or (marker_events(marker) and JobRun.objects.get(pk=job_id).status == JobStatus.RUNNING)
         ),
         timeout=20,
     )
@@ -54,12 +44,12 @@ def test_a_killed_worker_job_runs_again_once(cluster_factory, tmp_path):
     pid = int(job.worker.rpartition(":")[2])
     assert pid in cluster.worker_pids()
     os.kill(pid, signal.SIGKILL)
-    killed_at = _events(marker)[-1][2]
+    killed_at = marker_events(marker)[-1][2]
 
     wait_for(lambda: JobRun.objects.get(pk=job_id).status == JobStatus.SUCCESS, timeout=90)
     job = JobRun.objects.get(pk=job_id)
     assert job.attempt == 2
-    events = _events(marker)
+    events = marker_events(marker)
     starts = [e for e in events if e[0] == "start"]
     assert [e[0] for e in events] == ["start", "start", "done"]
     assert starts[0][1] == pid and starts[1][1] != pid
@@ -72,7 +62,9 @@ def test_stopping_the_cluster_requeues_running_jobs_and_loses_nothing(cluster_fa
     markers = [tmp_path / f"job-{i}" for i in range(22)]
     with transaction.atomic():
         ids = [
-            services.enqueue("test-steps", {"steps": 10, "step_ms": 60, "marker": str(m)}).pk
+            # 1.8 s each: the two running ones are still at it when their reporters see
+            # the stop (within a second); a stopping cluster starts nothing more.
+            services.enqueue("test-steps", {"steps": 30, "step_ms": 60, "marker": str(m)}).pk
             for m in markers
         ]
     wait_for(
@@ -90,7 +82,7 @@ def test_stopping_the_cluster_requeues_running_jobs_and_loses_nothing(cluster_fa
     cluster_factory.new()
     wait_for(lambda: _all_finished(ids), timeout=90, what="all 22 jobs to succeed")
     for marker in markers:
-        assert sum(1 for e in _events(marker) if e[0] == "done") == 1, marker
+        assert sum(1 for e in marker_events(marker) if e[0] == "done") == 1, marker
     assert all(j.attempt == 1 for j in JobRun.objects.filter(pk__in=ids))
 
 
@@ -129,7 +121,7 @@ def test_transient_failures_are_retried_with_growing_delays(cluster_factory, tmp
         lambda: JobRun.objects.filter(pk=job_id, status=JobStatus.SUCCESS).first(), timeout=30
     )
     assert job.attempt == 3
-    times = [e[2] for e in _events(marker)]
+    times = [e[2] for e in marker_events(marker)]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert 0.8 <= gaps[0] < 1.2 + 1.0  # ~1 s backoff (+ jitter, + claim latency)
     assert gaps[1] > gaps[0]  # ~2 s
@@ -145,7 +137,7 @@ def test_retry_after_from_the_provider_wins_over_the_backoff(cluster_factory, tm
     wait_for(
         lambda: JobRun.objects.filter(pk=job_id, status=JobStatus.SUCCESS).exists(), timeout=30
     )
-    first, second = (e[2] for e in _events(marker))
+    first, second = (e[2] for e in marker_events(marker))
     assert 3.0 <= second - first < 5.0
 
 
@@ -160,7 +152,7 @@ def test_a_permanent_error_is_not_retried(cluster_factory, tmp_path):
     )
     assert job.attempt == 1
     assert job.error == "ValueError: the input is wrong and will stay wrong"
-    assert len(_events(marker)) == 1
+    assert len(marker_events(marker)) == 1
 
 
 def test_a_person_s_job_runs_before_scheduled_ones(cluster_factory):
@@ -193,7 +185,7 @@ def test_two_clusters_share_the_queue_and_each_job_runs_once(cluster_factory, tm
         ]
     wait_for(lambda: _all_finished(ids), timeout=90, what="all jobs to succeed")
     for marker in markers:
-        assert [e[0] for e in _events(marker)] == ["start", "done"], marker
+        assert [e[0] for e in marker_events(marker)] == ["start", "done"], marker
     jobs = list(JobRun.objects.filter(pk__in=ids))
     pids = [set(c.worker_pids()) for c in clusters]
     for cluster_pids in pids:

@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from jobs import live
-from jobs.cancel import CancelEvent
+from jobs.cancel import CancelEvent, JobCancelled, JobLost, WorkerShutdown
 from jobs.models import JobRun, JobStatus
-from jobs.tracker import LOST_REASON, SHUTDOWN_REASON, JobTracker
+from jobs.tracker import JobTracker
 from tests.cluster import wait_for
 from tests.factories import JobRunFactory
 
@@ -64,7 +64,7 @@ def test_cancel_flag_in_the_live_store_trips_the_token_quickly(running_job):
         asked = time.monotonic()
         assert token.wait(2.0)
         assert time.monotonic() - asked < 0.5
-    assert token.reason == "Cancelled"
+    assert isinstance(token.reason, JobCancelled)
 
 
 def test_cancel_on_the_row_alone_still_reaches_the_job(running_job):
@@ -73,7 +73,7 @@ def test_cancel_on_the_row_alone_still_reaches_the_job(running_job):
     with JobTracker(running_job.pk, token=token):
         JobRun.objects.filter(pk=running_job.pk).update(cancel_requested_at=timezone.now())
         assert token.wait(3.0)
-    assert token.reason == "Cancelled"
+    assert isinstance(token.reason, JobCancelled)
 
 
 def test_a_shutting_down_worker_stops_the_job(running_job):
@@ -83,7 +83,7 @@ def test_a_shutting_down_worker_stops_the_job(running_job):
         assert not token.wait(0.3)
         stopping["now"] = True
         assert token.wait(3.0)
-    assert token.reason == SHUTDOWN_REASON
+    assert isinstance(token.reason, WorkerShutdown)
 
 
 def test_a_reclaimed_row_stops_the_previous_attempt(running_job):
@@ -91,7 +91,7 @@ def test_a_reclaimed_row_stops_the_previous_attempt(running_job):
     with JobTracker(running_job.pk, token=token, attempt=1):
         JobRun.objects.filter(pk=running_job.pk).update(attempt=2)
         assert token.wait(3.0)
-    assert token.reason == LOST_REASON
+    assert isinstance(token.reason, JobLost)
 
 
 def test_a_row_that_stopped_running_stops_the_job(running_job):
@@ -99,7 +99,7 @@ def test_a_row_that_stopped_running_stops_the_job(running_job):
     with JobTracker(running_job.pk, token=token):
         JobRun.objects.filter(pk=running_job.pk).update(status=JobStatus.FAILED)
         assert token.wait(3.0)
-    assert token.reason == LOST_REASON
+    assert isinstance(token.reason, JobLost)
 
 
 def test_a_stale_cancel_flag_from_an_earlier_run_is_ignored(running_job):

@@ -6,35 +6,44 @@ import shlex
 import threading
 from typing import TYPE_CHECKING, Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
 
 from enrichment.demo import DEMO_ARTISTS, DEMO_SEED, demo_settings, start_demo
+from jobs.cli import EXIT_USAGE, OneLineCommand, float_between, int_between
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser
 
 
-class Command(BaseCommand):
+class Command(OneLineCommand):
     help = "Serve a generated demo library through fake Plex, Last.fm and Spotify servers."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--artists", type=int, default=DEMO_ARTISTS)
-        parser.add_argument("--seed", type=int, default=DEMO_SEED)
-        parser.add_argument("--latency", type=float, default=0.02, help="seconds per request")
+        parser.add_argument("--artists", type=int_between(1, 100_000), default=DEMO_ARTISTS)
+        parser.add_argument("--seed", type=int_between(0, 2**63 - 1), default=DEMO_SEED)
+        parser.add_argument(
+            "--latency", type=float_between(0, 60), default=0.02, help="seconds per request"
+        )
         parser.add_argument(
             "--port",
-            type=int,
+            type=int_between(0, 65_535 - 3),
             default=32400,
-            help="Plex's port; the other fakes follow",
+            help="Plex's port (0: any free one); the other fakes take the next three",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        demo = start_demo(
-            artists=options["artists"],
-            seed=options["seed"],
-            latency=options["latency"],
-            port=options["port"],
-        )
+        try:
+            demo = start_demo(
+                artists=options["artists"],
+                seed=options["seed"],
+                latency=options["latency"],
+                port=options["port"],
+            )
+        except OSError as exc:  # the port is taken, say
+            raise CommandError(
+                f"cannot serve on port {options['port']}: {exc.strerror or exc}",
+                returncode=EXIT_USAGE,
+            ) from None
         try:
             self.stdout.write(
                 f"Demo library of {options['artists']} artists served. Point Playlister at it "

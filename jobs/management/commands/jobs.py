@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from jobs import maintenance, registry, selectors, services
-from jobs.cli import EXIT_USAGE, enqueue_or_exit
-from jobs.models import JobRun, JobStatus, Trigger
+from jobs.cli import (
+    EXIT_USAGE,
+    JOB_ID,
+    OneLineCommand,
+    OneLineParser,
+    enqueue_or_exit,
+    int_between,
+)
+from jobs.models import JobRun, JobStatus, Priority, Trigger
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser
@@ -18,6 +26,13 @@ if TYPE_CHECKING:
 
 def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}s"
+
+
+def _bounded_text(text: str) -> str:
+    """A name given on the command line (a job type): short, or it names nothing."""
+    if len(text) > 64:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}… is longer than 64 characters")
+    return text
 
 
 def _parse_params(pairs: list[str]) -> dict[str, str]:
@@ -30,29 +45,49 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
     return params
 
 
-class Command(BaseCommand):
+# Far enough back for any history kept, near enough to be a date (timedelta's own limit
+# is ~2.7 million years, but "now minus it" must stay after year 1).
+MAX_DAYS = 36_500
+MAX_LIST = 1000
+
+
+class Command(OneLineCommand):
     help = "List, inspect, enqueue and cancel jobs; show queue metrics."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        sub = parser.add_subparsers(
+            dest="action", required=True, metavar="ACTION", parser_class=OneLineParser
+        )
         list_parser = sub.add_parser("list", help="Recent jobs, newest first.")
-        list_parser.add_argument("--limit", type=int, default=20)
+        list_parser.add_argument(
+            "--limit", type=int_between(1, MAX_LIST), default=20, help=f"1 to {MAX_LIST}"
+        )
         list_parser.add_argument("--status", choices=JobStatus.values)
-        list_parser.add_argument("--type", dest="job_type")
+        list_parser.add_argument("--type", dest="job_type", type=_bounded_text)
         show = sub.add_parser("show", help="One job in full.")
-        show.add_argument("job_id", type=int)
+        show.add_argument("job_id", type=JOB_ID)
         cancel = sub.add_parser("cancel", help="Cancel a queued or running job.")
-        cancel.add_argument("job_id", type=int)
+        cancel.add_argument("job_id", type=JOB_ID)
         sub.add_parser("cancel-running", help="Ask every running job to stop.")
         enqueue = sub.add_parser("enqueue", help="Queue a job for the cluster; prints its id.")
-        enqueue.add_argument("job_type")
+        enqueue.add_argument("job_type", type=_bounded_text)
         enqueue.add_argument(
             "--param", action="append", default=[], metavar="KEY=VALUE", help="repeatable"
         )
         enqueue.add_argument("--scheduled", action="store_true", help="trigger 'schedule'")
-        enqueue.add_argument("--priority", type=int, default=None)
+        enqueue.add_argument(
+            "--priority",
+            type=int_between(min(Priority.values), max(Priority.values)),
+            default=None,
+            help=", ".join(f"{p.value} {p.label.lower()}" for p in Priority),
+        )
         stats = sub.add_parser("stats", help="Runs, failures, average and p95 duration.")
-        stats.add_argument("--days", type=int, default=30, help="window (0: all history)")
+        stats.add_argument(
+            "--days",
+            type=int_between(0, MAX_DAYS),
+            default=30,
+            help=f"window, 0 to {MAX_DAYS} (0: all history)",
+        )
         sub.add_parser("types", help="The registered job types and their parameters.")
         sub.add_parser(
             "maintain", help="Rescue jobs of lost workers, re-ticket queued jobs, prune history."
@@ -68,7 +103,7 @@ class Command(BaseCommand):
             jobs = jobs.filter(status=options["status"])
         if options["job_type"]:
             jobs = jobs.filter(job_type=options["job_type"])
-        rows = list(jobs.order_by("-id")[: max(1, options["limit"])])
+        rows = list(jobs.order_by("-id")[: options["limit"]])
         self.stdout.write(
             f"{'ID':>7}  {'TYPE':<18} {'WINDOW':<12} {'STATUS':<10} "
             f"{'TRIGGER':<8} {'QUEUED':<20} {'DURATION':>9}  ERROR"

@@ -11,14 +11,15 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+
+from jobs.cli import OneLineCommand
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser
     from types import FrameType
 
 
-class Command(BaseCommand):
+class Command(OneLineCommand):
     help = "Serve the app (runserver) with a Django-Q2 cluster beside it; Ctrl+C stops both."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
