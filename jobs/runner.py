@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from jobs import live, maintenance, registry, services, tickets
+from jobs import joblog, live, maintenance, registry, services, tickets
 from jobs.cancel import CancelEvent, JobCancelled
 from jobs.cluster import cluster_is_stopping
+from jobs.context import JobContext, Usage, bound
 from jobs.models import JobRun, JobStatus, Trigger
 from jobs.progress import Progress, TeeProgress
 from jobs.retry import TransientError, retry_delay
@@ -209,10 +210,19 @@ def _run(
         shutdown_check=shutdown_check,
     )
     progress: Progress = TeeProgress(tracker, listener) if listener is not None else tracker
+    # The job's own log and usage counters (issue 15): its threads fill them, the reporter
+    # and the end-state transaction below store them.
+    context = JobContext(
+        job.pk,
+        attempt=job.attempt,
+        log=joblog.LogBuffer(job.pk, attempt=job.attempt),
+        usage=Usage(job.usage),
+    )
+    tracker.log = context.log
     value: Any = None
     raised: BaseException | None = None
     logger.info("job %s (%s) started, attempt %s", job.pk, job.job_type, job.attempt)
-    with tracker:
+    with tracker, bound(context):
         try:
             value = spec.func(**job.params, progress=progress, cancel=token)
         except BaseException as exc:
@@ -221,7 +231,10 @@ def _run(
     after: JobRun | None = None
     try:
         with transaction.atomic():
-            _record_outcome(job, spec, tracker, value, raised)
+            # The outcome's warning or traceback joins the job's log; "ended" lines do not.
+            with bound(context, min_level=logging.WARNING):
+                _record_outcome(job, spec, tracker, value, raised, usage=context.usage.as_json())
+            joblog.store_final(context.log)
             # Not after a timeout or an interpreter shutdown: this process is going away.
             if claim_next and (raised is None or isinstance(raised, Exception)):
                 after = services.claim_next()
@@ -241,9 +254,11 @@ def _record_outcome(
     tracker: JobTracker,
     value: Any,
     raised: BaseException | None,
+    *,
+    usage: dict[str, Any],
 ) -> None:
     if isinstance(raised, JobCancelled) and str(raised) == SHUTDOWN_REASON and not job.direct:
-        services.requeue_interrupted(job, reason="Requeued: its worker shut down")
+        services.requeue_interrupted(job, reason="Requeued: its worker shut down", usage=usage)
         logger.info("job %s (%s) requeued: its worker is shutting down", job.pk, job.job_type)
         return
     if (
@@ -261,7 +276,7 @@ def _record_outcome(
             delay,
             one_line(raised),
         )
-        services.retry_later(job, delay=delay, error=one_line(raised))
+        services.retry_later(job, delay=delay, error=one_line(raised), usage=usage)
         return
     result, error = None, ""
     if raised is None:
@@ -286,6 +301,7 @@ def _record_outcome(
                 :MESSAGE_MAX
             ],
             "source_counts": snap.source_counts,
+            "usage": usage,
         },
     )
     logger.info("job %s (%s) ended %s", job.pk, job.job_type, status)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from jobs.cancel import CancelEvent
+    from jobs.joblog import LogBuffer
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,8 @@ class JobTracker(ProgressState):
         self._row_current = 0
         self._last_row_write = clock()
         self._last_cancel_poll = float("-inf")
+        # The job's own log (issue 15): its pending lines are stored on this thread's ticks.
+        self.log: LogBuffer | None = None
 
     # -- Progress: count phases so the reporter knows when one starts ----------------------
     def start(self, total: int | None, message: str = "") -> None:
@@ -136,6 +139,8 @@ class JobTracker(ProgressState):
             self._last_publish = now
         if self._row_due(snap, now):
             self.write_row(snap)
+        if self.log is not None:
+            self.log.flush_due()
         self._poll_cancel(now)
 
     def _row_due(self, snap: Snapshot, now: float) -> bool:

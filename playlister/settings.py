@@ -193,6 +193,8 @@ PLAYLISTER_MAINTENANCE_INTERVAL = env.int("PLAYLISTER_MAINTENANCE_INTERVAL", def
 # The longest a single job may run before the cluster stops it (seconds).
 PLAYLISTER_JOB_TIMEOUT = env.int("PLAYLISTER_JOB_TIMEOUT", default=6 * 3600)
 PLAYLISTER_CLUSTER_NAME = env.str("PLAYLISTER_CLUSTER_NAME", default="playlister")
+# Bearer token a Prometheus server sends to read /metrics (unset: only logged-in users can).
+PLAYLISTER_METRICS_TOKEN = _secret("PLAYLISTER_METRICS_TOKEN")
 
 Q_CLUSTER: dict[str, Any] = {
     "name": PLAYLISTER_CLUSTER_NAME,

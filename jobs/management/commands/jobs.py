@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from jobs import maintenance, registry, selectors, services
+from jobs import joblog, maintenance, registry, selectors, services
 from jobs.cli import EXIT_USAGE, enqueue_or_exit
 from jobs.models import JobRun, JobStatus, Trigger
 
@@ -31,7 +32,7 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
 
 
 class Command(BaseCommand):
-    help = "List, inspect, enqueue and cancel jobs; show queue metrics."
+    help = "List, inspect, enqueue, retry and cancel jobs; show queue metrics."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -41,6 +42,12 @@ class Command(BaseCommand):
         list_parser.add_argument("--type", dest="job_type")
         show = sub.add_parser("show", help="One job in full.")
         show.add_argument("job_id", type=int)
+        show.add_argument("--log", action="store_true", help="Also print the job's own log.")
+        retry = sub.add_parser(
+            "retry", help="Queue a new run of a finished job (same type and params); prints its id."
+        )
+        # A string: a bad id is one line and exit 2, not argparse's usage message.
+        retry.add_argument("job_id", metavar="ID")
         cancel = sub.add_parser("cancel", help="Cancel a queued or running job.")
         cancel.add_argument("job_id", type=int)
         sub.add_parser("cancel-running", help="Ask every running job to stop.")
@@ -110,9 +117,38 @@ class Command(BaseCommand):
             ("result", job.result),
             ("error", job.error or "-"),
             ("cancel requested", job.cancel_requested_at or "-"),
+            ("retry of", f"#{job.retry_of_id}" if job.retry_of_id else "-"),
+            (
+                "retried as",
+                ", ".join(
+                    f"#{pk}" for pk in job.retries.order_by("id").values_list("id", flat=True)
+                )
+                or "-",
+            ),
         ]
         for label, value in fields:
             self.stdout.write(f"{label + ':':<18}{value}")
+        if options["log"]:
+            lines = joblog.lines_of(job.pk)
+            self.stdout.write(f"log:              {len(lines)} line(s)")
+            for line in lines:
+                moment = timezone.localtime(line.created).strftime("%H:%M:%S")
+                level = logging.getLevelName(line.level)
+                self.stdout.write(f"  {moment} {level:<7} {line.logger}: {line.message}")
+
+    def do_retry(self, options: dict[str, Any]) -> None:
+        raw = str(options["job_id"]).strip()
+        if not raw.isdigit() or int(raw) < 1:
+            raise CommandError(
+                f"a job id is a positive whole number, not {raw!r}", returncode=EXIT_USAGE
+            )
+        try:
+            job = services.retry_job(job_id=int(raw), trigger=Trigger.CLI)
+        except registry.JobError as exc:
+            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
+        if job.deduplicated:
+            self.stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
+        self.stdout.write(str(job.pk))
 
     def do_cancel(self, options: dict[str, Any]) -> None:
         try:
@@ -165,7 +201,8 @@ class Command(BaseCommand):
         report = maintenance.run_maintenance()
         self.stdout.write(
             f"requeued {report.requeued}, failed as lost {report.failed}, "
-            f"tickets pushed {report.tickets}, pruned {report.pruned}"
+            f"tickets pushed {report.tickets}, metrics windows rolled up {report.rolled_up}, "
+            f"pruned {report.pruned}"
         )
 
     def do_types(self, options: dict[str, Any]) -> None:
