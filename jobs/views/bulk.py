@@ -63,7 +63,7 @@ def _action(name: str) -> Action:
         raise Http404(f"No bulk action {name!r}.") from None
 
 
-def _filter_form(request: HtmxHttpRequest, data: Any) -> HistoryFilterForm:
+def _filter_form(data: Any) -> HistoryFilterForm:
     return HistoryFilterForm({k: v for k, v in data.items() if k in FILTER_FIELDS})
 
 
@@ -85,7 +85,7 @@ def _described(form: HistoryFilterForm) -> str:
 def bulk_confirm(request: HtmxHttpRequest, action: str) -> HttpResponse:
     """How many runs ``action`` would touch with the history page's filter; asks to confirm."""
     chosen = _action(action)
-    form = _filter_form(request, request.GET)
+    form = _filter_form(request.GET)
     if not form.is_valid():
         return render(request, "jobs/history.html#bulk_invalid", {"form": form}, status=400)
     found = chosen.candidates(history_filters(form))[: services.BULK_LIMIT + 1].count()
@@ -121,7 +121,7 @@ def bulk_action(request: HtmxHttpRequest, action: str) -> HttpResponse:
     data = _posted(request)
     if data is None:
         return json_error(400, "Send the filters as form data or as a JSON object.")
-    form = _filter_form(request, data)
+    form = _filter_form(data)
     if not form.is_valid():
         if request.htmx:
             return render(request, "jobs/history.html#bulk_invalid", {"form": form}, status=400)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling
 
-from jobs import joblog, queries, registry, selectors
+from jobs import joblog, queries, registry, selectors, services
 from jobs.models import JobRun, JobStatus, Trigger
 from jobs.views.access import page_login_required
 from jobs.views.present import JobView, format_seconds, job_views, type_label
@@ -217,6 +217,7 @@ def history(request: HtmxHttpRequest) -> HttpResponse:
         "rows": job_views(page.rows),
         "query": query,
         "metrics_query": query,
+        "bulk_limit": services.BULK_LIMIT,
     }
     if request.htmx and not (request.htmx.boosted or request.htmx.history_restore_request):
         return render(request, "jobs/history.html#results", context)
