@@ -197,7 +197,8 @@ def roll_up(
     clock: Callable[[], datetime] = timezone.now,
 ) -> int:
     """Move runs that finished before ``clock() - settle`` into the totals; the number of
-    windows (transactions) it took. Safe to run in several processes at once."""
+    windows (INSERTs) it took, 0 when no run ended since the last pass. Safe to run in
+    several processes at once."""
     until = clock() - settle
     windows = 0
     while (start := rolled_up_until()) < until:
@@ -218,6 +219,8 @@ def roll_up(
                 != 1
             ):
                 return windows  # another pass moved it meanwhile: it carries on
+            if first is None or first >= end:
+                continue  # no run ended in the window: moving its end was all
             with connection.cursor() as cursor:
                 # "WHERE true": SQLite's parser needs it before an upsert's ON CONFLICT.
                 cursor.execute(
