@@ -139,24 +139,27 @@ def _scrape_sql() -> tuple[str, list[Any]]:
     cte, finished = _finished(
         "finished_at >= COALESCE((SELECT rolled_up_until FROM job_metric_rollup WHERE id = 1), %s)"
     )
+    # Materialized, so that the active jobs are found through the claim index (status leads
+    # it): grouping job_runs by job_type directly made SQLite walk the whole (job_type, id)
+    # index to save a sort.
+    active_cte = (
+        ", a AS MATERIALIZED (SELECT job_type, status, direct FROM job_runs "
+        "WHERE status IN (%s, %s))"
+    )
     active = (
-        "SELECT 'queued', job_type, '', '', COUNT(*) FROM job_runs "
+        "SELECT 'queued', job_type, '', '', COUNT(*) FROM a "
         "WHERE status = %s AND direct = %s GROUP BY job_type "
-        "UNION ALL SELECT 'running', job_type, '', '', COUNT(*) FROM job_runs "
+        "UNION ALL SELECT 'running', job_type, '', '', COUNT(*) FROM a "
         "WHERE status = %s GROUP BY job_type"
     )
     sql = (
-        f"{cte} SELECT metric, job_type, status, label, SUM(value) FROM ("
+        f"{cte}{active_cte} SELECT metric, job_type, status, label, SUM(value) FROM ("
         "SELECT metric, job_type, status, label, value FROM job_metric_totals "
         f"UNION ALL {finished} UNION ALL {active}"
         ") AS m GROUP BY metric, job_type, status, label"
     )
-    params = [
-        _moment(_BEGINNING),
-        JobStatus.QUEUED.value,
-        False,
-        JobStatus.RUNNING.value,
-    ]
+    queued, running = JobStatus.QUEUED.value, JobStatus.RUNNING.value
+    params = [_moment(_BEGINNING), queued, running, queued, False, running]
     return sql, params
 
 
