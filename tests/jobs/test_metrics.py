@@ -105,7 +105,7 @@ def expected() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         if job.status not in FINISHED_STATUSES:
             continue
         add("jobs_runs_total", 1, job_type=job.job_type, status=job.status)
-        if job.started_at is not None:
+        if job.started_at is not None and job.finished_at is not None:
             seconds = (job.finished_at - job.started_at).total_seconds()
             histogram(
                 "jobs_run_duration_seconds",
