@@ -432,9 +432,10 @@ class BulkRetryResult:
 def bulk_retry_failed(
     *, filters: HistoryFilters, trigger: Trigger = Trigger.WEB, limit: int = BULK_LIMIT
 ) -> BulkRetryResult:
-    """Retry the failed runs ``filters`` select that were not retried yet (``retry_job`` for
-    each), newest first, at most ``limit``; one transaction, one INSERT for the runs without
-    a dedupe key and one ticket."""
+    """Retry the failed runs ``filters`` select that were not retried yet, as ``retry_job``
+    would each, newest first, at most ``limit``: one transaction, one INSERT for the runs
+    without a dedupe key (those with one are inserted one by one, to deduplicate) and one
+    ticket."""
     originals = list(
         retry_candidates(filters).only("id", "job_type", "params", "status")[: limit + 1]
     )

@@ -139,9 +139,9 @@ class JobTracker(ProgressState):
             self._last_publish = now
         if self._row_due(snap, now):
             self.write_row(snap)
-        if self.log is not None:
-            self.log.flush_due()
         self._poll_cancel(now)
+        if self.log is not None:  # last: a failed log write must not skip the cancel poll
+            self.log.flush_due()
 
     def _row_due(self, snap: Snapshot, now: float) -> bool:
         if self._phase != self._row_phase:
