@@ -135,9 +135,18 @@ def _finished(where: str) -> tuple[str, str]:
     return cte, " UNION ALL ".join(arms)
 
 
-def _scrape_sql() -> tuple[str, list[Any]]:
+def _scrape_sql(since: datetime) -> tuple[str, list[Any]]:
+    """The scrape's statement; ``since`` is the roll-up's end as read just before.
+
+    The runs since the roll-up are those with ``finished_at >= since`` *and* at or after the
+    roll-up's end as this statement's snapshot sees it (which moves only forwards): the
+    second keeps totals and recent runs consistent should a roll-up commit in between; the
+    first, a plain value, lets PostgreSQL's planner see how few rows that is — with only the
+    subquery it assumed a third of the table and scanned it all (0.9 s at 1,000,000 rows).
+    """
     cte, finished = _finished(
-        "finished_at >= COALESCE((SELECT rolled_up_until FROM job_metric_rollup WHERE id = 1), %s)"
+        "finished_at >= %s AND finished_at >= COALESCE((SELECT rolled_up_until "
+        "FROM job_metric_rollup WHERE id = 1), %s)"
     )
     # Materialized, so that the active jobs are found through the claim index (status leads
     # it): grouping job_runs by job_type directly made SQLite walk the whole (job_type, id)
@@ -159,7 +168,7 @@ def _scrape_sql() -> tuple[str, list[Any]]:
         ") AS m GROUP BY metric, job_type, status, label"
     )
     queued, running = JobStatus.QUEUED.value, JobStatus.RUNNING.value
-    params = [_moment(_BEGINNING), queued, running, queued, False, running]
+    params = [_moment(since), _moment(_BEGINNING), queued, running, queued, False, running]
     return sql, params
 
 
@@ -171,9 +180,11 @@ Row = tuple[str, str, str, str, float]
 
 
 def scrape_rows() -> list[Row]:
-    """(metric, job_type, status, label, value) for everything ``/metrics`` shows: one
-    statement, so totals, recent runs and the queue come from one snapshot."""
-    sql, params = _scrape_sql()
+    """(metric, job_type, status, label, value) for everything ``/metrics`` shows: totals,
+    recent runs and the queue in one statement (one snapshot), after a primary-key read of
+    where the roll-up stands."""
+    since = JobMetricsRollup.objects.filter(pk=1).values_list("rolled_up_until", flat=True)
+    sql, params = _scrape_sql(since.first() or _BEGINNING)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(m, t, s, lbl, float(v or 0)) for m, t, s, lbl, v in cursor.fetchall()]
