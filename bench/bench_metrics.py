@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bench.bench_dashboard import _analyze, _fill, _grow
-from bench.common import Row, Table, p50, p95, sized
+from bench.common import Row, Table, p50, p95_row, sized
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -101,19 +101,6 @@ def _recent_runs(count: int) -> None:
     )
 
 
-def _row(figure: str, times: list[float], floor: list[float], *, goal: bool) -> Row:
-    return Row(
-        figure=figure,
-        value=p95(times),
-        unit="ms",
-        anchor="GET /health p95",
-        anchor_value=p95(floor),
-        goal=f"< {GOAL_MS:.0f} ms" if goal else "",
-        met=p95(times) < GOAL_MS if goal else None,
-        note=f"p50 {p50(times):.1f} ms, {len(times)} scrapes",
-    )
-
-
 def _measure(client: Client, size: int) -> tuple[list[Row], list[str]]:
     from jobs.models import JobMetricTotal
 
@@ -133,11 +120,11 @@ def _measure(client: Client, size: int) -> tuple[list[Row], list[str]]:
             unit="ms",
             note=f"{windows} window(s); the maintenance does it once, then a minute at a time",
         ),
-        _row(
+        p95_row(
             f"GET /metrics p95, {size:,} rows",
             _timed(client, "/metrics", REPS, **auth),
             floor,
-            goal=True,
+            goal_ms=GOAL_MS,
         ),
     ]
     return rows, notes
@@ -171,11 +158,11 @@ def run(ctx: Context) -> list[Table]:
     recent = sized(10_000, 100)
     _recent_runs(recent)
     rows.append(
-        _row(
+        p95_row(
             f"GET /metrics p95, {large:,} rows + {recent:,} ended in the last minute",
             _timed(client, "/metrics", REPS, **auth),
             floor,
-            goal=False,
+            goal_ms=None,
         )
     )
     _reset_roll_up()

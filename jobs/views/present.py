@@ -127,6 +127,10 @@ class JobView:
         """Finished (failed, cancelled or successful) and of a type that still exists."""
         return self.job.status in FINISHED_STATUSES and registry.is_registered(self.job.job_type)
 
+    @property
+    def retry_label(self) -> str:
+        return "Run again" if self.job.status == JobStatus.SUCCESS else "Retry"
+
     @cached_property
     def _started_local(self) -> datetime | None:
         started = self.job.started_at
