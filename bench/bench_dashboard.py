@@ -18,7 +18,7 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bench.common import Context, Row, Table, not_available, p50, p95, sized
+from bench.common import Context, Row, Table, not_available, p50, p95_row, sized
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -211,16 +211,7 @@ def _measure(client: Client, size: int) -> list[Row]:
     for name, path, headers, goal in pages:
         times = _timed(client, path, REPS, headers=headers)
         rows.append(
-            Row(
-                figure=f"{name} p95, {size:,} rows",
-                value=p95(times),
-                unit="ms",
-                anchor="GET /health p95",
-                anchor_value=p95(floor),
-                goal=f"< {GOAL_MS:.0f} ms" if goal else "",
-                met=p95(times) < GOAL_MS if goal else None,
-                note=f"p50 {p50(times):.1f} ms",
-            )
+            p95_row(f"{name} p95, {size:,} rows", times, floor, goal_ms=GOAL_MS if goal else None)
         )
     metrics = _timed(client, "/jobs/metrics", METRICS_REPS, headers=HTMX)
     rows.append(

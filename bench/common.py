@@ -174,6 +174,21 @@ def p95(values: list[float]) -> float:
     return percentile(values, 95)
 
 
+def p95_row(figure: str, times: list[float], floor: list[float], *, goal_ms: float | None) -> Row:
+    """A request-time row: the p95 of ``times`` (ms) against the p95 of ``floor`` (``GET
+    /health`` in the same run), with a goal of ``< goal_ms`` unless it is None."""
+    return Row(
+        figure=figure,
+        value=p95(times),
+        unit="ms",
+        anchor="GET /health p95",
+        anchor_value=p95(floor),
+        goal=f"< {goal_ms:.0f} ms" if goal_ms is not None else "",
+        met=p95(times) < goal_ms if goal_ms is not None else None,
+        note=f"p50 {p50(times):.1f} ms, {len(times)} requests",
+    )
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     mid = len(ordered) // 2

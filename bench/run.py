@@ -58,6 +58,7 @@ BENCHES: dict[str, tuple[str, str, str]] = {
     "playlist": ("bench.bench_playlist", "Issue 5: daily mix from 100k tracks", "once"),
     "memory": ("bench.bench_memory", "9. Worker memory growth", "both"),
     "dashboard": ("bench.bench_dashboard", "8. Dashboard and history at scale", "both"),
+    "metrics": ("bench.bench_metrics", "Issue 15: GET /metrics at scale", "both"),
 }
 # Benchmarks that need the shared cluster run first; it is stopped before the others.
 SHARED_CLUSTER = ("throughput", "latency", "cancel", "progress")

@@ -18,6 +18,7 @@ import requests
 import tenacity
 
 from jobs.cancel import NEVER, CancelToken, pause
+from jobs.context import record_usage
 from jobs.retry import TransientError, backoff_delay
 
 if TYPE_CHECKING:
@@ -149,9 +150,13 @@ class ProviderSession:
         )
         for attempt in retrying:
             with attempt:
-                response = self._send_once(method, url, **kwargs)
-                if check is None or not check(response):
-                    self._raise_for_status(response)
+                try:
+                    response = self._send_once(method, url, **kwargs)
+                    if check is None or not check(response):
+                        self._raise_for_status(response)
+                except ProviderError:
+                    record_usage(self.provider, errors=1)
+                    raise
                 return response
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
@@ -190,9 +195,12 @@ class ProviderSession:
 
     def _send_once(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         self.cancel.raise_if_cancelled()
+        waited = 0.0
         if self.rate_limiter is not None:
-            self.rate_limiter.acquire(self.cancel)
+            waited = self.rate_limiter.acquire(self.cancel)
         self.requests_sent += 1
+        # The job's usage of this provider, counted for /metrics (jobs knows no names).
+        record_usage(self.provider, requests=1, wait_seconds=waited)
         try:
             return self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.Timeout:

@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
 
 from enrichment.http import ProviderConfigError, TransientProviderError
 from jobs.cancel import NEVER, CancelToken
+from jobs.context import record_usage
 
 # In case plexapi is first imported before settings were read (a script, a shell).
 os.environ.setdefault("PLEXAPI_PLEXAPI_AUTORELOAD", "false")
@@ -42,6 +44,8 @@ from plexapi.utils import setDatetimeTimezone
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from xml.etree.ElementTree import Element
+
+    from requests import Response
 
 setDatetimeTimezone("UTC")
 logger = logging.getLogger(__name__)
@@ -81,6 +85,28 @@ def _xml_tags(element: Element, kind: str) -> list[str]:
     return [tag for child in element.iterfind(kind) if (tag := child.get("tag"))]
 
 
+class _CountingAdapter(HTTPAdapter):
+    """Counts every request plexapi sends, and those that failed (no answer, or HTTP 4xx/5xx),
+    in the job's usage of Plex (``jobs.context.record_usage``; shown by /metrics)."""
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        try:
+            response = super().send(request, *args, **kwargs)
+        except requests.RequestException:
+            record_usage(PROVIDER, requests=1, errors=1)
+            raise
+        record_usage(PROVIDER, requests=1, errors=int(response.status_code >= 400))
+        return response
+
+
+def _counting_session() -> requests.Session:
+    session = requests.Session()
+    adapter = _CountingAdapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 def connect(
     *, url: str | None = None, token: str | None = None, timeout: float | None = None
 ) -> PlexServer:
@@ -90,7 +116,12 @@ def connect(
     if not url:
         raise ProviderConfigError(PROVIDER, "no server configured: set PLAYLISTER_PLEX_URL")
     try:
-        return PlexServer(url, token, timeout=timeout or settings.PLAYLISTER_HTTP_TIMEOUT)
+        return PlexServer(
+            url,
+            token,
+            session=_counting_session(),
+            timeout=timeout or settings.PLAYLISTER_HTTP_TIMEOUT,
+        )
     except Unauthorized:
         raise ProviderConfigError(
             PROVIDER, f"{url} refused the token: check PLAYLISTER_PLEX_TOKEN"

@@ -106,7 +106,9 @@ class RateLimiter:
                 os.close(self._file[1])
             self._file = None
 
-    def acquire(self, cancel: CancelToken) -> None:
+    def acquire(self, cancel: CancelToken) -> float:
+        """Wait for this request's slot; the seconds waited."""
         wait = self.reserve()
         if wait > 0:
             pause(cancel, wait)
+        return max(0.0, wait)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,6 +30,7 @@ from enrichment.providers import Providers, providers_from_settings
 from enrichment.tags import merge_tags, useful_lastfm_tags
 from enrichment.upsert import clip, conflict_key, merged_by_key, upsert
 from jobs.cancel import NEVER, CancelToken, JobStopped
+from jobs.context import ContextThreadPoolExecutor
 from jobs.progress import NULL_PROGRESS, Progress
 
 if TYPE_CHECKING:
@@ -289,8 +290,9 @@ def warm_items(
             todo.append(item)
     writer = _Writer(albums=albums, dry_run=dry_run, result=result, items=todo)
     in_flight = IN_FLIGHT_PER_THREAD * max(1, concurrency)
-    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="warm")
-    plex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-plex")
+    # Context-copying pools: the threads' log records and provider usage belong to the job.
+    pool = ContextThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="warm")
+    plex = ContextThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-plex")
     work = _with_tags(plex, providers, todo, cancel)
     pending: set[Future[Outcome]] = set()
     try:
@@ -322,7 +324,10 @@ def warm_items(
 
 
 def _with_tags(
-    plex: ThreadPoolExecutor, providers: Providers, todo: list[PlexItem], cancel: CancelToken
+    plex: ContextThreadPoolExecutor,
+    providers: Providers,
+    todo: list[PlexItem],
+    cancel: CancelToken,
 ) -> Iterator[tuple[PlexItem, TagSource]]:
     """Each item with its full Plex tags to come: one metadata request per
     ``METADATA_BATCH`` items, read in ``plex``'s thread one batch ahead of the items handed

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 
 from jobs import services
-from jobs.models import JobRun, JobStatus
+from jobs.models import JobLogLine, JobMetricsRollup, JobMetricTotal, JobRun, JobStatus
 from jobs.registry import JobError
 
 if TYPE_CHECKING:
@@ -58,6 +58,37 @@ class JobRunAdmin(admin.ModelAdmin[JobRun]):
                 continue
             done += 1
         self.message_user(request, f"Cancelled or asked to stop {done} job(s).", messages.INFO)
+
+
+class _ReadOnly(admin.ModelAdmin[Any]):
+    """Written by the job system only (its log, its metrics' totals): looked at, not edited."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(JobLogLine)
+class JobLogLineAdmin(_ReadOnly):
+    list_display = ["id", "job", "attempt", "created", "level", "logger", "message"]
+    list_filter = ["level"]
+    search_fields = ["=job__id", "message"]
+    list_select_related = ["job"]
+    raw_id_fields = ["job"]
+    show_full_result_count = False
+
+
+@admin.register(JobMetricTotal)
+class JobMetricTotalAdmin(_ReadOnly):
+    list_display = ["metric", "job_type", "status", "label", "value"]
+    list_filter = ["metric", "job_type"]
+
+
+@admin.register(JobMetricsRollup)
+class JobMetricsRollupAdmin(_ReadOnly):
+    list_display = ["id", "rolled_up_until"]
 
 
 # Schedules have their own admin module; importing it registers it.

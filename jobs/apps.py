@@ -14,12 +14,15 @@ class JobsConfig(AppConfig):
     def ready(self) -> None:
         from django_q.signals import post_spawn
 
+        from jobs import joblog
         from jobs.cluster import on_worker_spawn
 
         # Each app registers its job types in its own ``jobs.py``; jobs/ imports none of them.
         autodiscover_modules("jobs")
         post_spawn.connect(on_worker_spawn, dispatch_uid="jobs.rescue_on_spawn")
         post_migrate.connect(_ensure_schedule, sender=self)
+        # Records from a job's threads are kept with the run (after logging is configured).
+        joblog.install()
 
 
 def _ensure_schedule(sender: Any, **kwargs: Any) -> None:

@@ -5,7 +5,10 @@
    A direct run (CLI, cron) cannot be re-run by the queue: it ends ``failed``.
 2. **Re-ticket**: queued jobs that are due but have no ticket in the broker (a broker flush
    or restart, a crash between commit and push) get one.
-3. **Prune**: finished history older than the retention is deleted, in batches.
+3. **Roll up metrics**: runs that finished a minute ago or more are added to the totals
+   ``/metrics`` reads (``jobs.metrics.roll_up``).
+4. **Prune**: finished history older than the retention is deleted, in batches — never a run
+   the metrics' totals do not count yet.
 
 It runs as a Django-Q2 schedule (every 30 to 60 s), at every worker start (rescue and
 re-ticket only), and as ``manage.py jobs maintain``.
@@ -24,7 +27,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from jobs import tickets
+from jobs import metrics, tickets
 from jobs.models import FINISHED_STATUSES, JobRun, JobStatus
 from jobs.retry import backoff_delay
 
@@ -44,6 +47,7 @@ class MaintenanceReport:
     requeued: int = 0
     failed: int = 0
     tickets: int = 0
+    rolled_up: int = 0
     pruned: int = 0
 
 
@@ -134,7 +138,8 @@ def prune_history(*, now: datetime | None = None, retention_days: int | None = N
     """Delete finished jobs older than the retention; returns how many."""
     now = now or timezone.now()
     days = retention_days if retention_days is not None else settings.PLAYLISTER_JOB_RETENTION_DAYS
-    cutoff = now - timedelta(days=days)
+    # A run the metrics' totals do not count yet stays, so their counters never go down.
+    cutoff = min(now - timedelta(days=days), metrics.rolled_up_until())
     old = JobRun.objects.filter(status__in=FINISHED_STATUSES, finished_at__lt=cutoff)
     pruned = 0
     while True:
@@ -150,11 +155,14 @@ def run_maintenance(*, now: datetime | None = None) -> MaintenanceReport:
     now = now or timezone.now()
     rescued = rescue_lost_jobs(now=now)
     report = MaintenanceReport(
-        requeued=rescued.requeued,
-        failed=rescued.failed,
-        tickets=reticket(now=now),
-        pruned=prune_history(now=now),
+        requeued=rescued.requeued, failed=rescued.failed, tickets=reticket(now=now)
     )
+    try:
+        report.rolled_up = metrics.roll_up()
+    except Exception:
+        # The metrics stay right (a scrape counts what is not rolled up); only slower.
+        logger.warning("rolling up the job metrics failed", exc_info=True)
+    report.pruned = prune_history(now=now)
     if report.requeued or report.failed or report.tickets or report.pruned:
         logger.info("maintenance: %s", report)
     return report

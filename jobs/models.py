@@ -73,6 +73,23 @@ class JobRun(models.Model):
     worker = models.CharField(max_length=255, blank=True)
     # NULL (not "") for "no key": NULLs never collide in the partial unique index below.
     dedupe_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    # The run this one repeats ("Retry of #12"); its retries are ``retries``. The database
+    # clears it when the original is pruned (no ORM collection over millions of rows).
+    retry_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.DB_SET_NULL,
+        related_name="retries",
+        help_text="The run this one repeats.",
+    )
+    checkpoint = models.JSONField(
+        null=True, blank=True, help_text="The service's last cursor (issue 15 item 1)."
+    )
+    # What the run used of external services, by the names the job's code gave them:
+    # {name: {"requests": n, "errors": n, "wait_seconds": s}} (``jobs.context.record_usage``),
+    # kept across attempts and written with the end state; ``jobs.metrics`` adds it up.
+    usage = models.JSONField(default=dict, blank=True)
 
     class Meta:
         db_table = "job_runs"
@@ -122,6 +139,68 @@ class JobRun(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class JobLogLine(models.Model):
+    """One record the job's own code logged (``jobs.joblog``); the last 500 lines / 64 KB of
+    a run are kept, secrets redacted. Written in batches by the process's reporter thread."""
+
+    job = models.ForeignKey(
+        JobRun, on_delete=models.DB_CASCADE, related_name="log_lines", db_index=False
+    )
+    attempt = models.PositiveSmallIntegerField(default=1)
+    created = models.DateTimeField()
+    level = models.PositiveSmallIntegerField()
+    logger = models.CharField(max_length=100)
+    message = models.TextField()
+
+    class Meta:
+        db_table = "job_log_lines"
+        ordering = ["id"]
+        # A run's lines in order; also what the trimming walks.
+        indexes = [models.Index(fields=["job", "id"], name="job_log_lines_job")]
+
+    def __str__(self) -> str:
+        return f"#{self.job_id} {self.message[:60]}"
+
+
+class JobMetricTotal(models.Model):
+    """Running totals of finished runs, rolled up from ``job_runs`` by the maintenance so
+    that ``/metrics`` reads a few hundred rows, not millions (``jobs.metrics``).
+
+    Totals survive the pruning of history: the counters they feed never go down.
+    """
+
+    metric = models.CharField(max_length=32)
+    job_type = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, blank=True)
+    # A histogram bucket's upper bound, a provider's name, a kind of retry, or "".
+    label = models.CharField(max_length=100, blank=True)
+    value = models.FloatField(default=0.0)
+
+    class Meta:
+        db_table = "job_metric_totals"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "job_type", "status", "label"], name="job_metric_totals_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric}{{{self.job_type},{self.status},{self.label}}} {self.value}"
+
+
+class JobMetricsRollup(models.Model):
+    """One row: finished runs with ``finished_at`` before ``rolled_up_until`` are counted in
+    ``JobMetricTotal``; later ones are counted from ``job_runs`` at each scrape."""
+
+    rolled_up_until = models.DateTimeField()
+
+    class Meta:
+        db_table = "job_metric_rollup"
+
+    def __str__(self) -> str:
+        return f"rolled up until {self.rolled_up_until}"
 
 
 # The schedules' table lives beside them; Django finds an app's models through this module.

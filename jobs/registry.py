@@ -157,5 +157,9 @@ def get(name: str) -> JobType:
         raise UnknownJobType(name) from None
 
 
+def is_registered(name: str) -> bool:
+    return name in _registry
+
+
 def all_types() -> list[JobType]:
     return sorted(_registry.values(), key=lambda t: t.name)

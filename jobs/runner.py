@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from jobs import live, maintenance, registry, services, tickets
+from jobs import joblog, live, maintenance, registry, services, tickets
 from jobs.cancel import CancelEvent, JobCancelled, JobLost, JobStopped, WorkerShutdown
 from jobs.cluster import cluster_is_stopping
+from jobs.context import JobContext, Usage, bound
 from jobs.models import JobRun, JobStatus, Trigger
 from jobs.progress import Progress, TeeProgress
 from jobs.retry import TransientError, retry_delay
@@ -218,13 +219,22 @@ def _run(
         shutdown_check=shutdown_check,
     )
     progress: Progress = TeeProgress(tracker, listener) if listener is not None else tracker
+    # The job's own log and usage counters (issue 15): its threads fill them, the reporter
+    # and the end-state transaction below store them.
+    context = JobContext(
+        job.pk,
+        attempt=job.attempt,
+        log=joblog.LogBuffer(job.pk, attempt=job.attempt),
+        usage=Usage(job.usage),
+    )
+    tracker.log = context.log
     value: Any = None
     raised: BaseException | None = None
     logger.info("job %s (%s) started, attempt %s", job.pk, job.job_type, job.attempt)
-    context = {"job_id": job.pk} if spec.takes_job_id else {}
-    with tracker:
+    job_kwargs = {"job_id": job.pk} if spec.takes_job_id else {}
+    with tracker, bound(context):
         try:
-            value = spec.func(**job.params, **context, progress=progress, cancel=token)
+            value = spec.func(**job.params, **job_kwargs, progress=progress, cancel=token)
         except BaseException as exc:
             raised = exc
     # The reporter has stopped: from here on only this thread writes the row.
@@ -239,7 +249,10 @@ def _run(
     )
     try:
         with transaction.atomic():
-            _record_outcome(job, spec, tracker, value, raised)
+            # The outcome's warning or traceback joins the job's log; "ended" lines do not.
+            with bound(context, min_level=logging.WARNING):
+                _record_outcome(job, spec, tracker, value, raised, usage=context.usage.as_json())
+            joblog.store_final(context.log)
             if claim:
                 after = services.claim_next()
     finally:
@@ -258,6 +271,8 @@ def _record_outcome(
     tracker: JobTracker,
     value: Any,
     raised: BaseException | None,
+    *,
+    usage: dict[str, Any],
 ) -> None:
     if isinstance(raised, JobLost):
         # Its row has moved on (rescued, run elsewhere): this attempt writes nothing.
@@ -266,7 +281,7 @@ def _record_outcome(
     if (
         isinstance(raised, WorkerShutdown)
         and not job.direct
-        and services.requeue_interrupted(job, reason="Requeued: its worker shut down")
+        and services.requeue_interrupted(job, reason="Requeued: its worker shut down", usage=usage)
     ):
         logger.info("job %s (%s) requeued: its worker is shutting down", job.pk, job.job_type)
         return
@@ -285,7 +300,7 @@ def _record_outcome(
             delay,
             one_line(raised),
         )
-        services.retry_later(job, delay=delay, error=one_line(raised))
+        services.retry_later(job, delay=delay, error=one_line(raised), usage=usage)
         return
     result, error = None, ""
     if raised is None:
@@ -311,6 +326,7 @@ def _record_outcome(
                 :MESSAGE_MAX
             ],
             "source_counts": snap.source_counts,
+            "usage": usage,
         },
     )
     logger.info("job %s (%s) ended %s", job.pk, job.job_type, status)

@@ -3,6 +3,7 @@
 enqueue ─▶ queued ─claim_next─▶ running ─finish─▶ success | failed | cancelled
            queued ─cancel_job─▶ cancelled
 start_direct ─▶ running (CLI / cron: no queue, no worker slot)
+retry_job(finished run) ─▶ a new queued run, ``retry_of`` the finished one
 """
 
 from __future__ import annotations
@@ -10,21 +11,24 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from jobs import live, maintenance, registry, tickets
-from jobs.models import JobRun, JobStatus, Priority, Trigger
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Priority, Trigger
 from jobs.registry import JobError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from django.db.models import QuerySet
+
+    from jobs.queries import HistoryFilters
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +50,14 @@ class JobNotFound(JobError):
 class JobAlreadyFinished(JobError):
     def __init__(self, job: JobRun) -> None:
         super().__init__(f"job {job.pk} has already finished ({job.status})")
+        self.job = job
+
+
+class JobStillActive(JobError):
+    def __init__(self, job: JobRun) -> None:
+        super().__init__(
+            f"job {job.pk} is still {job.status}: retry it once it has finished, or cancel it"
+        )
         self.job = job
 
 
@@ -128,7 +140,7 @@ def enqueue(
     spec = registry.get(job_type)
     cleaned = spec.validate(params)
     now = timezone.now()
-    job = _insert(
+    return _queue(
         _new_run(
             spec,
             cleaned,
@@ -138,6 +150,12 @@ def enqueue(
             run_after=run_after,
         )
     )
+
+
+def _queue(job: JobRun) -> JobRun:
+    """Insert a new queued run (or return the active one holding its dedupe key) and push a
+    ticket when the transaction commits."""
+    job = _insert(job)
     if not job.deduplicated:
         transaction.on_commit(tickets.push_unless_waiting)
     return job
@@ -240,11 +258,16 @@ def finish(
     return updated == 1
 
 
-def retry_later(job: JobRun, *, delay: float, error: str) -> bool:
-    """Put a job whose attempt failed transiently back in the queue, due in ``delay`` s."""
+def retry_later(
+    job: JobRun, *, delay: float, error: str, usage: dict[str, Any] | None = None
+) -> bool:
+    """Put a job whose attempt failed transiently back in the queue, due in ``delay`` s
+    (``usage``: what the run used so far, kept for the next attempt)."""
     now = timezone.now()
     run_after = now + timedelta(seconds=delay)
+    kept = {"usage": usage} if usage is not None else {}
     updated = _owned(job).update(
+        **kept,
         status=JobStatus.QUEUED,
         run_after=run_after,
         worker="",
@@ -259,20 +282,23 @@ def retry_later(job: JobRun, *, delay: float, error: str) -> bool:
     return updated == 1
 
 
-def requeue_interrupted(job: JobRun, *, reason: str) -> bool:
+def requeue_interrupted(job: JobRun, *, reason: str, usage: dict[str, Any] | None = None) -> bool:
     """Give back a job whose worker is shutting down: it runs again from the start and the
-    interrupted attempt does not count. False if this attempt no longer owns it, or if a
-    person asked to cancel it meanwhile (then it is to end ``cancelled``, not run again).
+    interrupted attempt does not count (what it used of external services does). False if
+    this attempt no longer owns it, or if a person asked to cancel it meanwhile (then it is
+    to end ``cancelled``, not run again).
 
     Tickets are topped up to what the due jobs need (``maintenance.reticket``), not one
     more per job given back: the stopping cluster's pusher has stopped or is about to, and
     a ticket its workers still get is given back the same way (``runner.run_next``), so
     the next cluster — or another one — runs the job and no surplus is left behind.
     """
+    kept = {"usage": usage} if usage is not None else {}
     updated = (
         _owned(job)
         .filter(cancel_requested_at__isnull=True)
         .update(
+            **kept,
             status=JobStatus.QUEUED,
             run_after=timezone.now(),
             attempt=F("attempt") - 1,
@@ -300,6 +326,9 @@ def next_due_in(*, now: datetime | None = None) -> float | None:
     return max(0.0, (earliest - now).total_seconds())
 
 
+CANCELLED_BEFORE_START = "Cancelled before it started"
+
+
 def cancel_job(job_id: int) -> JobRun:
     """Cancel a job: a queued one at once, a running one at its next checkpoint.
 
@@ -311,7 +340,7 @@ def cancel_job(job_id: int) -> JobRun:
             status=JobStatus.CANCELLED,
             cancel_requested_at=now,
             finished_at=now,
-            error="Cancelled before it started",
+            error=CANCELLED_BEFORE_START,
         )
         == 1
     ):
@@ -352,3 +381,122 @@ def cancel_running() -> int:
         # not stop a later job given the same id (SQLite reuses ids after a reset).
         live.request_cancel(job_id, started_at)
     return updated
+
+
+# -- retry and run again (issue 15) ---------------------------------------------------------
+# Bulk actions touch at most this many runs per request: bounded time, bounded transactions.
+BULK_LIMIT = 1000
+
+
+def _repeat(original: JobRun, *, trigger: Trigger, now: datetime) -> JobRun:
+    """A new queued run of ``original``'s type and params, linked to it (not saved).
+
+    The params are validated again: the type's form may have changed since (``JobParamsError``),
+    or the type may be gone (``UnknownJobType``).
+    """
+    spec = registry.get(original.job_type)
+    cleaned = spec.validate(original.params)
+    run = _new_run(
+        spec, cleaned, trigger=trigger, priority=_priority_for(spec, trigger, None), now=now
+    )
+    run.retry_of_id = original.pk
+    return run
+
+
+def retry_job(*, job_id: int, trigger: Trigger = Trigger.WEB) -> JobRun:
+    """Run a finished job (failed, cancelled or successful) again: a new queued run with the
+    same type and params, ``retry_of`` pointing at it, ``trigger`` saying who asked.
+
+    Raises ``JobNotFound``, ``JobStillActive`` (queued or running), ``UnknownJobType`` or
+    ``JobParamsError``; nothing is recorded then. Like ``enqueue``, when an active job holds
+    the type's dedupe key, returns that job with ``deduplicated=True``.
+    """
+    original = JobRun.objects.filter(pk=job_id).only("id", "job_type", "params", "status").first()
+    if original is None:
+        raise JobNotFound(job_id)
+    if original.status in ACTIVE_STATUSES:
+        raise JobStillActive(original)
+    return _queue(_repeat(original, trigger=trigger, now=timezone.now()))
+
+
+def retry_candidates(filters: HistoryFilters) -> QuerySet[JobRun]:
+    """The failed runs ``filters`` select that were not retried yet, newest first: what
+    "retry failed" retries (pressing it twice retries nothing twice)."""
+    retried = JobRun.objects.filter(retry_of=OuterRef("pk"))
+    return (
+        filters.apply(JobRun.objects.filter(status=JobStatus.FAILED))
+        .filter(~Exists(retried))
+        .order_by("-id")
+    )
+
+
+def cancel_candidates(filters: HistoryFilters) -> QuerySet[JobRun]:
+    """The queued runs ``filters`` select, newest first: what "cancel queued" cancels."""
+    return filters.apply(JobRun.objects.filter(status=JobStatus.QUEUED)).order_by("-id")
+
+
+@dataclass(frozen=True)
+class BulkRetryResult:
+    queued: int
+    # Their type's dedupe key was held by an active job: that job stands for them.
+    deduplicated: int
+    # Their type is gone or their params no longer valid.
+    skipped: int
+    # More candidates were left for another request (``BULK_LIMIT``).
+    limited: bool
+
+
+def bulk_retry_failed(
+    *, filters: HistoryFilters, trigger: Trigger = Trigger.WEB, limit: int = BULK_LIMIT
+) -> BulkRetryResult:
+    """Retry the failed runs ``filters`` select that were not retried yet, as ``retry_job``
+    would each, newest first, at most ``limit``: one transaction, one INSERT for the runs
+    without a dedupe key (those with one are inserted one by one, to deduplicate) and one
+    ticket."""
+    originals = list(
+        retry_candidates(filters).only("id", "job_type", "params", "status")[: limit + 1]
+    )
+    limited = len(originals) > limit
+    now = timezone.now()
+    plain: list[JobRun] = []
+    keyed: list[JobRun] = []
+    skipped = 0
+    for original in originals[:limit]:
+        try:
+            run = _repeat(original, trigger=trigger, now=now)
+        except JobError:
+            skipped += 1
+            continue
+        (keyed if run.dedupe_key is not None else plain).append(run)
+    with transaction.atomic():
+        JobRun.objects.bulk_create(plain)
+        deduplicated = sum(_insert(run).deduplicated for run in keyed)
+        queued = len(plain) + len(keyed) - deduplicated
+        if queued:
+            transaction.on_commit(tickets.push_unless_waiting)
+    return BulkRetryResult(
+        queued=queued, deduplicated=deduplicated, skipped=skipped, limited=limited
+    )
+
+
+@dataclass(frozen=True)
+class BulkCancelResult:
+    cancelled: int
+    limited: bool
+
+
+def bulk_cancel_queued(*, filters: HistoryFilters, limit: int = BULK_LIMIT) -> BulkCancelResult:
+    """Cancel the queued runs ``filters`` select, newest first, at most ``limit``: one
+    conditional UPDATE (a run claimed meanwhile is left to run)."""
+    now = timezone.now()
+    chosen = cancel_candidates(filters).values("id")[:limit]
+    cancelled = JobRun.objects.filter(id__in=chosen, status=JobStatus.QUEUED).update(
+        status=JobStatus.CANCELLED,
+        cancel_requested_at=now,
+        finished_at=now,
+        error=CANCELLED_BEFORE_START,
+    )
+    return BulkCancelResult(
+        cancelled=cancelled,
+        limited=cancelled >= limit and cancel_candidates(filters).exists(),
+    )

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from jobs.cancel import CancelEvent
+    from jobs.joblog import LogBuffer
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ class JobTracker(ProgressState):
         self._row_current = 0
         self._last_row_write = clock()
         self._last_cancel_poll = float("-inf")
+        # The job's own log (issue 15): its pending lines are stored on this thread's ticks.
+        self.log: LogBuffer | None = None
 
     # -- Progress: count phases so the reporter knows when one starts ----------------------
     def start(self, total: int | None, message: str = "") -> None:
@@ -135,6 +138,8 @@ class JobTracker(ProgressState):
         if self._row_due(snap, now):
             self.write_row(snap)
         self._poll_cancel(now)
+        if self.log is not None:  # last: a failed log write must not skip the cancel poll
+            self.log.flush_due()
 
     def _row_due(self, snap: Snapshot, now: float) -> bool:
         if self._phase != self._row_phase:

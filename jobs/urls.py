@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from jobs.views import api, pages, schedules, stream
+from jobs.views import api, bulk, metrics, pages, schedules, stream
 
 app_name = "jobs"
 
@@ -27,5 +27,10 @@ urlpatterns = [
     path("jobs/<int:job_id>/cancel", api.cancel_job, name="cancel"),
     path("history/cancel-running", api.cancel_running, name="cancel-running"),
     path("jobs/<int:job_id>.json", api.job_detail_json, name="job-json"),
+    # Issue 15: run a finished job again, bulk actions over a history filter, metrics.
+    path("jobs/<int:job_id>/retry", api.retry_job, name="retry"),
+    path("jobs/bulk/<str:action>/confirm", bulk.bulk_confirm, name="bulk-confirm"),
+    path("jobs/bulk/<str:action>", bulk.bulk_action, name="bulk"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("jobs/<int:job_id>/stream", stream.job_stream, name="stream"),
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import django_stubs_ext
 import environ
@@ -198,6 +197,8 @@ PLAYLISTER_JOB_TIMEOUT = env.int("PLAYLISTER_JOB_TIMEOUT", default=6 * 3600)
 # ``migrate`` installs the default schedules that are missing (never changing existing ones).
 PLAYLISTER_SCHEDULE_DEFAULTS = env.bool("PLAYLISTER_SCHEDULE_DEFAULTS", default=True)
 PLAYLISTER_CLUSTER_NAME = env.str("PLAYLISTER_CLUSTER_NAME", default="playlister")
+# Bearer token a Prometheus server sends to read /metrics (unset: only logged-in users can).
+PLAYLISTER_METRICS_TOKEN = _secret("PLAYLISTER_METRICS_TOKEN")
 
 Q_CLUSTER: dict[str, Any] = {
     "name": PLAYLISTER_CLUSTER_NAME,
@@ -285,29 +286,13 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
 
-# Settings whose values never reach a log line (playlister.redact; names such as api_key=
-# and X-Plex-Token: are masked whatever their value).
-PLAYLISTER_SECRET_SETTINGS = [
-    "SECRET_KEY",
-    "PLAYLISTER_PLEX_TOKEN",
-    "PLAYLISTER_LASTFM_API_KEY",
-    "PLAYLISTER_SPOTIFY_CLIENT_SECRET",
-    "PLAYLISTER_AUDIOMUSE_TOKEN",
-    "PLAYLISTER_ADMIN_PASSWORD",
-]
-
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "redact": {
-            "()": "playlister.redact.RedactSecrets",
-            "setting_names": PLAYLISTER_SECRET_SETTINGS,
-            "values": [
-                str(DATABASES["default"].get("PASSWORD") or ""),
-                urlsplit(REDIS_URL).password or "",
-            ],
-        },
+        # Secrets out of every line: the settings named *TOKEN/*SECRET/*PASSWORD/*KEY, the
+        # database and Redis passwords, and credential shapes (api_key=…, Bearer …).
+        "redact": {"()": "jobs.redact.RedactSecrets"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django_htmx.http import trigger_client_event
 
@@ -198,3 +199,49 @@ def job_detail_json(request: HttpRequest, job_id: int) -> JsonResponse:
     if job is None:
         return json_error(404, f"no job with id {job_id}")
     return JsonResponse(job_json(job))
+
+
+def _retry_refusal(exc: registry.JobError) -> int:
+    if isinstance(exc, services.JobNotFound):
+        return 404
+    if isinstance(exc, services.JobStillActive):
+        return 409
+    return 400  # its type is gone or its params are no longer valid
+
+
+@api_endpoint(["POST"])
+def retry_job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
+    """Run a finished job again (issue 15): 202 with the new job's id; 200 and
+    ``deduplicated`` when an active job holds the type's dedupe key; 404 unknown id; 409 still
+    queued or running; 400 when its type or params are no longer valid.
+
+    The page's buttons (HTMX) get a note linking to the new run, or saying why not.
+    """
+    response: HttpResponse
+    try:
+        job = services.retry_job(job_id=job_id, trigger=Trigger.WEB)
+    except registry.JobError as exc:
+        status = _retry_refusal(exc)
+        if request.htmx:
+            response = render(request, "jobs/detail.html#retried", {"error": exc}, status=status)
+        else:
+            response = json_error(status, str(exc))
+    else:
+        status = 200 if job.deduplicated else 202
+        if request.htmx:
+            response = render(request, "jobs/detail.html#retried", {"new": job}, status=status)
+        else:
+            response = JsonResponse(
+                {
+                    "jobId": job.pk,
+                    "status": job.status,
+                    "retryOf": job.retry_of_id,
+                    "deduplicated": job.deduplicated,
+                },
+                status=status,
+            )
+        response["Location"] = reverse("jobs:job-json", args=[job.pk])
+    if request.htmx:
+        # The page's view of this job (its "Retried as" list) is stale either way.
+        trigger_client_event(response, JOBS_CHANGED, {"jobId": job_id})
+    return response

@@ -10,6 +10,7 @@ regions listen for it and refresh at once, which also restarts their polling.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling
 
-from jobs import queries, registry, selectors
+from jobs import joblog, queries, registry, selectors, services
 from jobs.models import JobRun, JobStatus, Trigger
 from jobs.schedules.present import next_scheduled
 from jobs.views.access import page_login_required
@@ -38,6 +39,7 @@ ACTIVE_LIMIT = 50
 RECENT_LIMIT = 10
 HISTORY_PAGE_SIZE = 50
 METRICS_DEFAULT_DAYS = 30
+RETRIES_SHOWN = 20
 
 
 def _respond(
@@ -224,6 +226,7 @@ def history(request: HtmxHttpRequest) -> HttpResponse:
         "rows": job_views(page.rows),
         "query": query,
         "metrics_query": query,
+        "bulk_limit": services.BULK_LIMIT,
     }
     if request.htmx and not (request.htmx.boosted or request.htmx.history_restore_request):
         return render(request, "jobs/history.html#results", context)
@@ -292,6 +295,27 @@ def _result_rows(result: Any) -> list[tuple[str, str]]:
     return [("value", json.dumps(result))]
 
 
+@dataclass(frozen=True)
+class LogLineView:
+    time: str
+    level: str
+    logger: str
+    message: str
+
+
+def _log_lines(job: JobRun) -> list[LogLineView]:
+    """The run's own log (``jobs.joblog``): stored lines, already redacted."""
+    return [
+        LogLineView(
+            time=timezone.localtime(line.created).strftime("%H:%M:%S"),
+            level=logging.getLevelName(line.level),
+            logger=line.logger,
+            message=line.message,
+        )
+        for line in joblog.lines_of(job.pk)
+    ]
+
+
 def _detail_context(job: JobRun) -> dict[str, Any]:
     view = JobView(job, selectors.progress_of(job))
     return {
@@ -299,6 +323,14 @@ def _detail_context(job: JobRun) -> dict[str, Any]:
         "job": job,
         "result": _result_rows(job.result),
         "polling": view.is_active,
+        "log": _log_lines(job),
+        "log_limits": {"lines": joblog.MAX_LINES, "kb": joblog.MAX_BYTES // 1024},
+        # The runs that repeat this one ("Retried as #15"), oldest first.
+        "retries": list(
+            JobRun.objects.filter(retry_of=job)
+            .order_by("id")
+            .values_list("id", flat=True)[:RETRIES_SHOWN]
+        ),
     }
 
 
@@ -314,7 +346,8 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 @page_login_required
 @require_GET
 def job_live(request: HttpRequest, job_id: int) -> HttpResponse:
-    """The detail page's live part (status, progress, timeline, result, error)."""
+    """The detail page's live part (status, progress, timeline, result, error, the job's
+    own log): polled every second while the job is queued or running."""
     job = _get_job(job_id)
     context = _detail_context(job)
     return _respond(request, "jobs/detail.html#live", context, live=context["polling"])

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs import registry, selectors
-from jobs.models import JobRun, JobStatus
+from jobs.models import FINISHED_STATUSES, JobRun, JobStatus
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -66,10 +66,13 @@ class JobLinks:
 
     detail: IdUrl
     cancel: IdUrl
+    retry: IdUrl
 
     @classmethod
     def build(cls) -> JobLinks:
-        return cls(detail=IdUrl("jobs:detail"), cancel=IdUrl("jobs:cancel"))
+        return cls(
+            detail=IdUrl("jobs:detail"), cancel=IdUrl("jobs:cancel"), retry=IdUrl("jobs:retry")
+        )
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,19 @@ class JobView:
     @cached_property
     def cancel_url(self) -> str:
         return (self.links or JobLinks.build()).cancel(self.pk)
+
+    @cached_property
+    def retry_url(self) -> str:
+        return (self.links or JobLinks.build()).retry(self.pk)
+
+    @property
+    def retryable(self) -> bool:
+        """Finished (failed, cancelled or successful) and of a type that still exists."""
+        return self.job.status in FINISHED_STATUSES and registry.is_registered(self.job.job_type)
+
+    @property
+    def retry_label(self) -> str:
+        return "Run again" if self.job.status == JobStatus.SUCCESS else "Retry"
 
     @cached_property
     def _started_local(self) -> datetime | None:
@@ -213,6 +229,7 @@ def job_json(job: JobRun, progress: selectors.ProgressView | None = None) -> dic
         "durationSeconds": view.elapsed_seconds,
         "cancelRequested": job.cancel_requested_at is not None,
         "worker": job.worker,
+        "retryOf": job.retry_of_id,
         "progress": progress.as_json(),
         "result": job.result,
         "error": job.error,

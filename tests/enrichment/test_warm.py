@@ -241,3 +241,29 @@ def test_refresh_takes_due_entries_hot_first_up_to_the_limit(small):
     refreshed = ArtistCache.objects.get(pk=hot.pk)
     assert refreshed.cached_at > now - timedelta(minutes=5)
     assert ArtistCache.objects.get(pk=cold.pk).cached_at < now - timedelta(days=300)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_warm_records_each_providers_requests_errors_and_waits_in_its_usage(settings):
+    # The job's usage (what /metrics adds up) is what the servers saw, from every thread.
+    with start(library_of(60, seed=8)) as services:
+        configure(
+            settings,
+            services,
+            PLAYLISTER_SPOTIFY_CLIENT_ID="",
+            PLAYLISTER_HTTP_ATTEMPTS=3,
+            PLAYLISTER_LASTFM_RATE=100.0,
+        )
+        services.lastfm.set_faults(FaultPlan(rate_500=0.1, seed=7))
+        services.plex.reset_counters()
+        services.lastfm.reset_counters()
+        job = run_direct("cache-warm", {"concurrency": 3, "skip_cached": False})
+        plex_requests = services.plex.request_count()
+        lastfm = services.lastfm.records()
+    assert job.status == JobStatus.SUCCESS
+    assert set(job.usage) == {"Plex", "Last.fm"}
+    assert job.usage["Plex"] == {"requests": plex_requests, "errors": 0, "wait_seconds": 0.0}
+    assert job.usage["Last.fm"]["requests"] == len(lastfm) > 60  # retries count too
+    assert job.usage["Last.fm"]["errors"] == sum(1 for r in lastfm if r.fault) > 0
+    # 100 requests a second, from three threads: most of them waited for their slot.
+    assert job.usage["Last.fm"]["wait_seconds"] > 0.1

@@ -6,15 +6,18 @@ processes must find them too.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from django import forms
+from django.conf import settings
 
 from jobs import params, registry
 from jobs.cancel import NEVER, CancelToken
+from jobs.context import ContextThreadPoolExecutor, record_usage
 from jobs.progress import NULL_PROGRESS, Progress
 from jobs.retry import TransientError
 
@@ -217,5 +220,75 @@ registry.register(
         label="Test unique",
         params=UniqueParams,
         dedupe=lambda params: "test-unique",
+    )
+)
+
+
+class LoggingParams(params.ParamsForm):
+    lines = forms.IntegerField(min_value=0, max_value=100_000, initial=3)
+    # Each of this many pool threads logs one line (ContextThreadPoolExecutor).
+    threads = forms.IntegerField(min_value=0, max_value=8, initial=0)
+    # Keeps running this long after logging (a cancel ends it sooner).
+    hold_ms = forms.IntegerField(min_value=0, max_value=120_000, initial=0)
+    secrets = params.BooleanField()
+    fail = params.BooleanField()
+    # Lines of this many characters (padding after the number).
+    width = forms.IntegerField(min_value=0, max_value=20_000, initial=0)
+    # Counts a request to this external service per line (and an error when it fails).
+    service = forms.CharField(required=False, max_length=50)
+
+
+def run_logging(
+    *,
+    lines: int,
+    threads: int,
+    hold_ms: int,
+    secrets: bool = False,
+    fail: bool = False,
+    width: int = 0,
+    service: str = "",
+    progress: Progress = NULL_PROGRESS,
+    cancel: CancelToken = NEVER,
+) -> dict[str, int]:
+    """Logs ``lines`` lines from its own thread and one from each of ``threads`` pool threads,
+    optionally lines carrying secrets, then holds until ``hold_ms`` passed or it is cancelled."""
+    log = logging.getLogger("tests.jobapp.logging")
+    progress.start(lines)
+    for i in range(lines):
+        log.info("line %d of %d%s", i + 1, lines, "." * max(0, width - 20))
+        if service:
+            record_usage(service, requests=1, wait_seconds=0.25)
+        progress.advance(1)
+
+    def in_pool(n: int) -> None:
+        log.info("from pool thread %d", n)
+        if service:
+            record_usage(service, requests=1)
+
+    if threads:
+        with ContextThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(in_pool, range(threads)))
+    if secrets:
+        log.warning("calling https://api.example.invalid/2.0/?api_key=%s&q=x", "k3y-in-a-url")
+        log.info("sending Authorization: Bearer %s", "bearer-value-123")
+        log.info("signing with %s", settings.SECRET_KEY)
+    log.info("holding")
+    if hold_ms:
+        cancel.wait(hold_ms / 1000)
+        cancel.raise_if_cancelled()
+    if fail:
+        if service:
+            record_usage(service, errors=1)
+        raise ValueError("failed on purpose")
+    return {"lines": lines}
+
+
+registry.register(
+    registry.JobType(
+        name="test-logging",
+        func=run_logging,
+        label="Test logging",
+        params=LoggingParams,
+        description="Logs lines from its thread and a pool's, then holds.",
     )
 )

@@ -361,7 +361,9 @@ def test_detail_shows_params_timeline_result_and_error(web):
     assert "<dt>note</dt><dd><code>partial</code></dd>" in html
     assert "host:123" in html
     assert 'data-polling="false"' in html
-    assert "hx-post" not in html.split('id="job-live"')[1]  # nothing to cancel
+    live = html.split('id="job-live"')[1]
+    assert f'hx-post="/jobs/{job.pk}/cancel"' not in live  # nothing to cancel
+    assert f'hx-post="/jobs/{job.pk}/retry"' in live  # but it can run again (issue 15)
 
 
 def test_detail_of_an_active_job_polls_and_offers_cancel(web):

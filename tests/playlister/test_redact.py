@@ -18,7 +18,8 @@ import pytest
 from enrichment.audiomuse_sync import sync_audio_features
 from enrichment.demo import demo_settings, start_demo
 from enrichment.warm import warm_album_cache, warm_artist_cache
-from playlister.redact import MASK, Redactor, RedactSecrets
+from jobs.redact import REDACTED as MASK
+from jobs.redact import Redactor, RedactSecrets
 from tests.cluster import BASE_DIR, subprocess_env
 
 SECRET = "s3cr3t-Value/with+chars"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from jobs import maintenance, registry, selectors, services
+from jobs import joblog, maintenance, registry, selectors, services
 from jobs.cli import (
     EXIT_USAGE,
     JOB_ID,
@@ -52,7 +53,7 @@ MAX_LIST = 1000
 
 
 class Command(OneLineCommand):
-    help = "List, inspect, enqueue and cancel jobs; show queue metrics."
+    help = "List, inspect, enqueue, retry and cancel jobs; show queue metrics."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(
@@ -66,6 +67,11 @@ class Command(OneLineCommand):
         list_parser.add_argument("--type", dest="job_type", type=_bounded_text)
         show = sub.add_parser("show", help="One job in full.")
         show.add_argument("job_id", type=JOB_ID)
+        show.add_argument("--log", action="store_true", help="Also print the job's own log.")
+        retry = sub.add_parser(
+            "retry", help="Queue a new run of a finished job (same type and params); prints its id."
+        )
+        retry.add_argument("job_id", type=JOB_ID, metavar="ID")
         cancel = sub.add_parser("cancel", help="Cancel a queued or running job.")
         cancel.add_argument("job_id", type=JOB_ID)
         sub.add_parser("cancel-running", help="Ask every running job to stop.")
@@ -145,9 +151,33 @@ class Command(OneLineCommand):
             ("result", job.result),
             ("error", job.error or "-"),
             ("cancel requested", job.cancel_requested_at or "-"),
+            ("retry of", f"#{job.retry_of_id}" if job.retry_of_id else "-"),
+            (
+                "retried as",
+                ", ".join(
+                    f"#{pk}" for pk in job.retries.order_by("id").values_list("id", flat=True)
+                )
+                or "-",
+            ),
         ]
         for label, value in fields:
             self.stdout.write(f"{label + ':':<18}{value}")
+        if options["log"]:
+            lines = joblog.lines_of(job.pk)
+            self.stdout.write(f"log:              {len(lines)} line(s)")
+            for line in lines:
+                moment = timezone.localtime(line.created).strftime("%H:%M:%S")
+                level = logging.getLevelName(line.level)
+                self.stdout.write(f"  {moment} {level:<7} {line.logger}: {line.message}")
+
+    def do_retry(self, options: dict[str, Any]) -> None:
+        try:
+            job = services.retry_job(job_id=options["job_id"], trigger=Trigger.CLI)
+        except registry.JobError as exc:
+            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
+        if job.deduplicated:
+            self.stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
+        self.stdout.write(str(job.pk))
 
     def do_cancel(self, options: dict[str, Any]) -> None:
         try:
@@ -200,7 +230,8 @@ class Command(OneLineCommand):
         report = maintenance.run_maintenance()
         self.stdout.write(
             f"requeued {report.requeued}, failed as lost {report.failed}, "
-            f"tickets pushed {report.tickets}, pruned {report.pruned}"
+            f"tickets pushed {report.tickets}, metrics windows rolled up {report.rolled_up}, "
+            f"pruned {report.pruned}"
         )
 
     def do_types(self, options: dict[str, Any]) -> None:
