@@ -301,8 +301,8 @@ def test_jobs_retry_prints_the_new_id_and_refuses_bad_ids_in_one_line():
         status=JobStatus.RUNNING, attempt=1, started_at=timezone.now(), heartbeat_at=timezone.now()
     )
     for bad, fragment in [
-        ("abc", "a job id is a positive whole number, not 'abc'"),
-        ("0", "a job id is a positive whole number"),
+        ("abc", "'abc' is not a whole number"),
+        ("0", "must be from 1 to"),
         ("999999", "no job with id 999999"),
         (str(active.pk), f"job {active.pk} is still running"),
     ]:
