@@ -55,7 +55,7 @@ BENCHES: dict[str, tuple[str, str, str]] = {
     "api": ("bench.bench_api", "3. POST /actions/<type>/start", "both"),
     "warm": ("bench.bench_warm", "6. cache-warm throughput", "both"),
     "plex_scan": ("bench.bench_plex_scan", "7. Plex requests per artist", "once"),
-    "playlist": ("bench.bench_playlist", "Issue 5: daily mix from 100k tracks", "once"),
+    "playlist": ("bench.bench_playlist", "Issues 5, 14: daily mix from 100k tracks", "once"),
     "memory": ("bench.bench_memory", "9. Worker memory growth", "both"),
     "dashboard": ("bench.bench_dashboard", "8. Dashboard and history at scale", "both"),
     "metrics": ("bench.bench_metrics", "Issue 15: GET /metrics at scale", "both"),

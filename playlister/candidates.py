@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -14,13 +14,15 @@ from enrichment.models import AlbumCache, ArtistCache, AudioFeatures
 from enrichment.names import normalize_name, normalize_tag
 from playlister import scoring
 from playlister.artists import credit_parts, track_artists
-from playlister.selection import Candidate
+from playlister.selection import Candidate, Pool
+from playlister.shape import Sound
 from playlister.windows import Window, WindowSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from playlister.plex import PlayInfo, TrackInfo
+    from playlister.scoring import Parts
 
 DAILY_DAYS = 30
 FALLBACK_RATING = 7.0
@@ -117,6 +119,13 @@ class TagIndex:
         moods = _merge(album[1], by_artist[1], track.moods)
         return genres, moods
 
+    def all_genres(self, track: TrackInfo) -> list[str]:
+        """Every genre the track is known by: its album's, each credited artist's, its own
+        (what the exclusions look at: a guest comedian makes the track comedy)."""
+        album_key = (normalize_name(track.album_artist), normalize_name(track.album))
+        by_artists = [self.artists.get(a, ([], []))[0] for a in self.artists_of(track)]
+        return _merge(self.albums.get(album_key, ([], []))[0], *by_artists, track.genres)
+
 
 def _merge(*groups: Iterable[str]) -> list[str]:
     seen: dict[str, None] = {}
@@ -131,15 +140,19 @@ def _days(now: datetime, then: datetime | None) -> float | None:
     return None if then is None else max(0.0, (now - then).total_seconds() / 86400)
 
 
-def _candidate(track: TrackInfo, score: float, index: TagIndex) -> Candidate:
+def _candidate(track: TrackInfo, parts: Parts, index: TagIndex, pool: Pool) -> Candidate:
     genres, _ = index.tags(track)
     return Candidate(
         rating_key=track.rating_key,
         artist=index.artist(track),
-        score=score,
+        score=sum(parts.values()),
         genre=genres[0] if genres else "",
         title=track.title,
         duration_ms=track.duration_ms,
+        track=track,
+        genres=tuple(index.all_genres(track)),
+        parts=parts,
+        pool=pool,
     )
 
 
@@ -151,6 +164,23 @@ def plays_in_window(plays: Iterable[PlayInfo], spec: WindowSpec) -> dict[str, li
         if spec.contains_hour(play.viewed_at.astimezone(tz).hour):
             grouped[play.rating_key].append(play.viewed_at)
     return grouped
+
+
+def rank_by_history(
+    grouped: dict[str, list[datetime]], *, now: datetime, skip: set[str]
+) -> list[str]:
+    """The window tracks, ``skip`` left out, best first by what the history alone says:
+    recency and plays in the window, the rating taken as the best it could be. Only the
+    first few hundred are asked of Plex: the rating moves a daily score by at most 0.18 of
+    1, so a pool a few times the playlist's size holds every track that could be among its
+    best."""
+
+    def ceiling(key: str) -> float:
+        times = grouped[key]
+        days = _days(now, max(times)) or 0.0
+        return scoring.daily_score(days_since=days, user_rating=10.0, plays=len(times))
+
+    return sorted((k for k in grouped if k not in skip), key=lambda k: (-ceiling(k), k))
 
 
 def daily_candidates(
@@ -169,10 +199,10 @@ def daily_candidates(
         if track is None:
             continue
         days = _days(now, max(times)) or 0.0
-        score = scoring.daily_score(
+        parts = scoring.daily_parts(
             days_since=days, user_rating=track.user_rating, plays=len(times)
         )
-        result.append(_candidate(track, score, index))
+        result.append(_candidate(track, parts, index, Pool.HISTORY))
     for track in fallback:
         if track.rating_key in grouped:
             continue
@@ -180,12 +210,12 @@ def daily_candidates(
         if not good:
             continue
         absent = _days(now, track.last_viewed_at)
-        score = scoring.daily_score(
+        parts = scoring.daily_parts(
             days_since=DAILY_DAYS if absent is None else max(absent, DAILY_DAYS),
             user_rating=track.user_rating,
             plays=0,
         )
-        result.append(_candidate(track, score, index))
+        result.append(_candidate(track, parts, index, Pool.FALLBACK))
     return result
 
 
@@ -198,8 +228,8 @@ def discovery_candidates(
         days = _days(now, track.last_viewed_at)
         if days is not None and days <= ABSENT_DAYS:
             continue
-        score = scoring.discovery_score(days_absent=days, user_rating=track.user_rating)
-        result.append(_candidate(track, score, index))
+        parts = scoring.discovery_parts(days_absent=days, user_rating=track.user_rating)
+        result.append(_candidate(track, parts, index, Pool.LIBRARY))
     return result
 
 
@@ -221,40 +251,62 @@ def throwback_candidates(
             continue
         if count < 2 and (track.user_rating or 0) < 8:
             continue
-        score = scoring.throwback_score(plays_then=count, user_rating=track.user_rating)
-        result.append(_candidate(track, score, index))
+        parts = scoring.throwback_parts(plays_then=count, user_rating=track.user_rating)
+        result.append(_candidate(track, parts, index, Pool.THEN))
     return result
 
 
-def lean_to_profile(
-    candidates: list[Candidate], window: Window, spec: WindowSpec
+def custom_candidates(
+    tracks: Iterable[TrackInfo],
+    *,
+    index: TagIndex,
+    genres: set[str],
+    moods: set[str],
+    score: Callable[[TrackInfo], Parts],
 ) -> list[Candidate]:
-    """With AudioMuse features, daily mixes prefer tracks near the window's energy/tempo."""
+    """Tracks with one of ``genres`` (if any) and one of ``moods`` (if any); the primary
+    genre is the first of the playlist's genres the track has."""
+    result = []
+    for track in tracks:
+        t_genres, t_moods = index.tags(track)
+        if genres and not genres & set(t_genres):
+            continue
+        if moods and not moods & set(t_moods):
+            continue
+        found = _candidate(track, score(track), index, Pool.LIBRARY)
+        primary = next((g for g in t_genres if g in genres), found.genre)
+        result.append(replace(found, genre=primary))
+    return result
+
+
+def sounds_of(keys: Iterable[str]) -> dict[str, Sound]:
+    """AudioMuse's features of these tracks, where it analysed them."""
+    keys = list(keys)
+    found: dict[str, Sound] = {}
+    for start in range(0, len(keys), 500):
+        for key, energy, tempo, music_key, scale in AudioFeatures.objects.filter(
+            rating_key__in=keys[start : start + 500]
+        ).values_list("rating_key", "energy", "tempo", "key", "scale"):
+            found[key] = Sound(energy, tempo, music_key, scale)
+    return found
+
+
+def lean_to_profile(
+    candidates: list[Candidate], window: Window, spec: WindowSpec, sounds: dict[str, Sound]
+) -> list[Candidate]:
+    """With AudioMuse features, daily mixes prefer tracks near the window's energy/tempo:
+    the score is multiplied by 0.75 + 0.25 · fit (the ``fit`` part says by how much)."""
     if spec.profile is None or window not in (Window.MORNING, Window.AFTERNOON, Window.EVENING):
         return candidates
-    keys = [c.rating_key for c in candidates]
-    features: dict[str, tuple[float | None, float | None]] = {}
-    for start in range(0, len(keys), 500):
-        for key, energy, tempo in AudioFeatures.objects.filter(
-            rating_key__in=keys[start : start + 500]
-        ).values_list("rating_key", "energy", "tempo"):
-            features[key] = (energy, tempo)
-    if not features:
+    if not sounds:
         return candidates
     leaned = []
     for c in candidates:
-        energy, tempo = features.get(c.rating_key, (None, None))
-        fit = scoring.profile_fit(energy=energy, tempo=tempo, target=spec.profile)
-        leaned.append(
-            Candidate(
-                c.rating_key,
-                c.artist,
-                c.score * (0.75 + 0.25 * fit),
-                c.genre,
-                c.title,
-                c.duration_ms,
-            )
-        )
+        sound = sounds.get(c.rating_key, Sound())
+        fit = scoring.profile_fit(energy=sound.energy, tempo=sound.tempo, target=spec.profile)
+        factor = 0.75 + 0.25 * fit
+        parts = {name: value * factor for name, value in c.parts.items()}
+        leaned.append(replace(c, score=c.score * factor, parts=parts, fit=fit))
     return leaned
 
 

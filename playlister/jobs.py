@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from enrichment.http import TransientProviderError
 from jobs import params, registry, schedules
+from playlister.models import CustomPlaylist
 from playlister.services import generate_custom_playlists, generate_playlist
 from playlister.windows import DAILY, WINDOWS, Window
 
@@ -27,6 +30,29 @@ class PlaylistParams(params.ParamsForm):
 
 class CustomParams(params.ParamsForm):
     dry_run = params.BooleanField(help_text="Choose, write nothing.")
+    custom = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        label="Custom playlist",
+        help_text="Only this one (its id), enabled or not; default: every enabled one.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A menu on the dashboard; the CLI and JSON give the id.
+        self.fields["custom"].widget = forms.Select(
+            choices=[
+                ("", "Every enabled one"),
+                *CustomPlaylist.objects.values_list("pk", "name").order_by("name"),
+            ]
+        )
+
+    def clean_custom(self) -> int | None:
+        value: int | None = self.cleaned_data.get("custom")
+        if value is not None and not CustomPlaylist.objects.filter(pk=value).exists():
+            raise forms.ValidationError(f"There is no custom playlist with id {value}.")
+        return value
 
 
 registry.register(
@@ -48,9 +74,11 @@ registry.register(
         name="custom-playlists",
         func=generate_custom_playlists,
         label="Generate the custom playlists",
-        description="Every enabled custom genre/mood playlist.",
+        description="Every enabled custom genre/mood playlist, or the one named.",
         params=CustomParams,
         transient_errors=(TransientProviderError,),
+        # One at a time, whichever playlists: two runs must never write one Plex playlist
+        # at once, and the runs that name one playlist overlap those that do all of them.
         dedupe=lambda params: "custom-playlists",
         takes_job_id=True,
     )

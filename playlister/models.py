@@ -115,12 +115,24 @@ class Playlist(models.Model):
     duration_ms = models.BigIntegerField(default=0)
     seed = models.BigIntegerField(default=0)
     job_id = models.BigIntegerField(null=True, blank=True, help_text="the job_runs row")
+    # A preview: chosen and kept so that it can be shown, never written to Plex; the cards,
+    # the history and the "placed in another playlist this week" exclusion ignore it.
     dry_run = models.BooleanField(default=False)
+    candidates = models.PositiveIntegerField(default=0)
+    # How the choice went: {"excluded": [[rule, count], …], "limits": {"per_artist": 2,
+    # "genre_share": 0.4}, "relaxed": bool, "explored": n, "shaped": n, "notes": […]}.
+    details = models.JSONField(default=dict, blank=True)
 
     class Meta:
         db_table = "playlists"
         ordering = ["-generated_at"]
-        indexes = [models.Index(fields=["window", "-generated_at"], name="playlists_window")]
+        indexes = [
+            models.Index(fields=["window", "-generated_at"], name="playlists_window"),
+            # A managed playlist's latest generations (its card, its history, the diff).
+            models.Index(
+                fields=["managed", "dry_run", "-generated_at", "-id"], name="playlists_managed"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.generated_at:%Y-%m-%d %H:%M})"
@@ -131,9 +143,21 @@ class PlaylistTrack(models.Model):
     position = models.PositiveSmallIntegerField()
     rating_key = models.CharField(max_length=64)
     title = models.CharField(max_length=500, blank=True)
+    # As Plex credits the track (its own credit, else the album artist), not normalised.
     artist = models.CharField(max_length=500, blank=True)
+    album = models.CharField(max_length=500, blank=True)
     genre = models.CharField(max_length=100, blank=True)
+    genres = models.JSONField(default=list, blank=True)
     score = models.FloatField(default=0)
+    user_rating = models.FloatField(null=True, blank=True)
+    view_count = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    # The media file as Plex has it (its first part), for M3U exports; "" when unknown.
+    file = models.CharField(max_length=1000, blank=True)
+    # Why it is there: {"parts": {"recency": 0.61, …}, "pool": "history", "pick": "top",
+    # "relaxed": "genre share raised to 60 %"}.
+    why = models.JSONField(default=dict, blank=True)
 
     class Meta:
         db_table = "playlist_tracks"
@@ -145,3 +169,24 @@ class PlaylistTrack(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.artist} — {self.title}"
+
+
+class ExclusionSettings(models.Model):
+    """The exclusions saved on the Playlists page (one row). While there is none, the
+    settings' ``PLAYLISTER_EXCLUDE_GENRES`` / ``PLAYLISTER_SEASONAL_GENRES`` apply; once
+    saved, this row wins (see ``playlister.exclusions``)."""
+
+    SINGLETON = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON)
+    genres = models.JSONField(default=list, blank=True)
+    # "genre:MM-DD:MM-DD": the genre is allowed only between those days.
+    seasonal = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "playlist_exclusions"
+        verbose_name_plural = "exclusion settings"
+
+    def __str__(self) -> str:
+        return "Exclusions"

@@ -23,13 +23,18 @@ from plexapi.playlist import Playlist as PlexPlaylist
 from plexapi.utils import joinArgs
 
 from enrichment.http import TransientProviderError
-from enrichment.plex import PAGE_SIZE, PROVIDER, PlexLibrary, transient
+from enrichment.plex import PROVIDER, PlexLibrary, transient
 from jobs.cancel import NEVER, CancelToken
 
 if TYPE_CHECKING:
     from xml.etree.ElementTree import Element
 
 logger = logging.getLogger(__name__)
+
+# History entries and artist names are small: larger pages than the listings' 1,000 save
+# round trips (a month of a busy library's history is ~10,000 plays).
+HISTORY_PAGE = 5000
+ARTIST_PAGE = 5000
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class TrackInfo:
     genres: tuple[str, ...] = ()
     moods: tuple[str, ...] = ()
     original_title: str = ""
+    # The first media file as Plex names it (``<Part file=…>``); "" when not sent.
+    file: str = ""
 
     @property
     def credit(self) -> str:
@@ -143,6 +150,7 @@ def track_of(element: Element) -> TrackInfo:
         genres=_tags(element, "Genre"),
         moods=_tags(element, "Mood"),
         original_title=element.get("originalTitle", ""),
+        file=next((f for p in element.iterfind("Media/Part") if (f := p.get("file"))), ""),
     )
 
 
@@ -156,14 +164,21 @@ class PlaylistPlex:
     def __init__(self, library: PlexLibrary) -> None:
         self.library = library
         self.server = library.server
+        self._artist_names: list[str] | None = None
 
     @property
     def machine_identifier(self) -> str:
         return str(self.server.machineIdentifier or "")
 
     def artist_names(self) -> list[str]:
-        """The section's artists (one listing request per 1,000)."""
-        return [a.title for a in self.library.artists()]
+        """The section's artists, read once per generation (``ARTIST_PAGE`` a request: the
+        names are small, and each request costs a round trip)."""
+        if self._artist_names is None:
+            key = f"/library/sections/{self.library.section.key}/all"
+            with transient("artist listing"):
+                found = self.library.elements(key, page=ARTIST_PAGE, params={"type": 8})
+                self._artist_names = [n for e in found if (n := e.get("title"))]
+        return self._artist_names
 
     def all_tracks(self, *, cancel: CancelToken = NEVER) -> list[TrackInfo]:
         cancel.raise_if_cancelled()
@@ -194,7 +209,7 @@ class PlaylistPlex:
         key = f"/status/sessions/history/all{joinArgs(args)}"
         plays, removed = [], 0
         with transient("history request"):
-            for entry in self.library.elements(key, page=PAGE_SIZE):
+            for entry in self.library.elements(key, page=HISTORY_PAGE):
                 viewed_at = _moment(entry.get("viewedAt"))
                 if viewed_at is None:
                     continue

@@ -25,21 +25,41 @@ def play_count_score(count: int) -> float:
     return min(count, PLAY_COUNT_SATURATION) / PLAY_COUNT_SATURATION
 
 
+Parts = dict[str, float]
+
+
+def daily_parts(*, days_since: float, user_rating: float | None, plays: int) -> Parts:
+    """The daily score's parts: ``recency`` (0.7 of it) and ``quality`` (0.3: 0.6 · rating +
+    0.4 · play count)."""
+    quality = 0.6 * rating_score(user_rating) + 0.4 * play_count_score(plays)
+    return {"recency": 0.7 * recency(days_since), "quality": 0.3 * quality}
+
+
 def daily_score(*, days_since: float, user_rating: float | None, plays: int) -> float:
     """0.7 · recency + 0.3 · (0.6 · rating + 0.4 · play count)."""
-    quality = 0.6 * rating_score(user_rating) + 0.4 * play_count_score(plays)
-    return 0.7 * recency(days_since) + 0.3 * quality
+    return sum(daily_parts(days_since=days_since, user_rating=user_rating, plays=plays).values())
+
+
+def discovery_parts(*, days_absent: float | None, user_rating: float | None) -> Parts:
+    """Quality (the rating) and long absence; a never-played track counts as absent a year."""
+    absence = 1.0 if days_absent is None else min(1.0, days_absent / 365.0)
+    return {"quality": 0.6 * rating_score(user_rating), "absence": 0.4 * absence}
 
 
 def discovery_score(*, days_absent: float | None, user_rating: float | None) -> float:
-    """Favours quality and long absence; a never-played track counts as absent a year."""
-    absence = 1.0 if days_absent is None else min(1.0, days_absent / 365.0)
-    return 0.6 * rating_score(user_rating) + 0.4 * absence
+    return sum(discovery_parts(days_absent=days_absent, user_rating=user_rating).values())
+
+
+def throwback_parts(*, plays_then: int, user_rating: float | None) -> Parts:
+    """How loved a track was back then: plays in the period and the rating."""
+    return {
+        "plays then": 0.6 * play_count_score(plays_then * 5),
+        "quality": 0.4 * rating_score(user_rating),
+    }
 
 
 def throwback_score(*, plays_then: int, user_rating: float | None) -> float:
-    """How loved a track was back then: plays in the period and the rating."""
-    return 0.6 * play_count_score(plays_then * 5) + 0.4 * rating_score(user_rating)
+    return sum(throwback_parts(plays_then=plays_then, user_rating=user_rating).values())
 
 
 def profile_fit(*, energy: float | None, tempo: float | None, target: tuple[float, float]) -> float:

@@ -236,6 +236,13 @@ PLAYLISTER_PLAYLIST_TITLES = {
     "discovery": env.str("PLAYLISTER_TITLE_DISCOVERY", default="🔍 Weekly Discovery"),
     "throwback": env.str("PLAYLISTER_TITLE_THROWBACK", default="⏪ Weekly Throwback"),
 }
+# Genres no playlist ever uses (comma-separated; default none), and genres allowed only
+# between two dates ("christmas:12-01:12-26"). The initial values of the exclusions: once
+# they are saved on the Playlists page, the database wins (docs/design.md §6 Playlists).
+PLAYLISTER_EXCLUDE_GENRES = env.list("PLAYLISTER_EXCLUDE_GENRES", default=[])
+PLAYLISTER_SEASONAL_GENRES = env.list("PLAYLISTER_SEASONAL_GENRES", default=[])
+# Where "Open in Plex" links point: Plex Web's address before its "#!" (plexapi's default).
+PLAYLISTER_PLEX_WEB_URL = env.str("PLAYLISTER_PLEX_WEB_URL", default="https://app.plex.tv/desktop/")
 PLAYLISTER_LASTFM_URL = env.str(
     "PLAYLISTER_LASTFM_URL", default="https://ws.audioscrobbler.com/2.0/"
 )

@@ -58,8 +58,13 @@ def test_the_same_seed_gives_the_same_playlist(plex):
     a = generate_playlist(window="evening", now=NOW, seed=5, dry_run=True)
     b = generate_playlist(window="evening", now=NOW, seed=5, dry_run=True)
     assert a.tracks == b.tracks == 50
-    assert not plex.plex.playlists()  # dry runs write nothing
-    assert not Playlist.objects.exists()
+    assert not plex.plex.playlists()  # dry runs write nothing to Plex …
+    # … and are kept as previews, with the same tracks.
+    first, second = (Playlist.objects.get(pk=r.playlist_id) for r in (a, b))
+    assert first.dry_run and second.dry_run and not first.plex_key
+    assert list(first.tracks.values_list("rating_key", flat=True)) == list(
+        second.tracks.values_list("rating_key", flat=True)
+    )
 
 
 @pytest.mark.django_db
