@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from playlister.models import CustomPlaylist, ManagedPlaylist, Playlist, PlaylistTrack
+from playlister.models import (
+    CustomPlaylist,
+    ExclusionSettings,
+    ManagedPlaylist,
+    Playlist,
+    PlaylistTrack,
+)
 
 
 @admin.register(CustomPlaylist)
@@ -12,13 +18,30 @@ class CustomPlaylistAdmin(admin.ModelAdmin[CustomPlaylist]):
     search_fields = ["name"]
 
 
+def _rounded(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+TRACK_FIELDS = ["position", "rating_key", "artist", "title", "album", "genre", "rounded_score"]
+
+
 class PlaylistTrackInline(admin.TabularInline[PlaylistTrack, Playlist]):
+    """Read-only: a generation's tracks are a record of what was written."""
+
     model = PlaylistTrack
     extra = 0
     can_delete = False
-    readonly_fields = ["position", "rating_key", "artist", "title", "genre", "score"]
+    fields = tuple(TRACK_FIELDS)
+    readonly_fields = TRACK_FIELDS
+
+    @admin.display(description="score")
+    def rounded_score(self, obj: PlaylistTrack) -> str:
+        return _rounded(obj.score)
 
     def has_add_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
         return False
 
 
@@ -37,6 +60,8 @@ class ManagedPlaylistAdmin(admin.ModelAdmin[ManagedPlaylist]):
 
 @admin.register(Playlist)
 class PlaylistAdmin(admin.ModelAdmin[Playlist]):
+    """Generations, read-only: what was written to Plex (or previewed) stays as it was."""
+
     list_display = [
         "title",
         "window",
@@ -50,3 +75,14 @@ class PlaylistAdmin(admin.ModelAdmin[Playlist]):
     date_hierarchy = "generated_at"
     inlines = [PlaylistTrackInline]
     readonly_fields = [f.name for f in Playlist._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ExclusionSettings)
+class ExclusionSettingsAdmin(admin.ModelAdmin[ExclusionSettings]):
+    list_display = ["__str__", "genres", "seasonal", "updated_at"]

@@ -164,3 +164,22 @@ def current_rules() -> Rules:
 
 def exclusion_for(today: date, rules: Rules | None = None) -> Exclusion:
     return Exclusion((rules or current_rules()).active(today))
+
+
+def save_rules(*, genres: Sequence[str], seasons: Sequence[Season]) -> Rules:
+    """Keep these rules (they win over the settings from now on) and return them."""
+    from playlister.models import ExclusionSettings
+
+    ExclusionSettings.objects.update_or_create(
+        pk=ExclusionSettings.SINGLETON,
+        defaults={"genres": genre_list(genres), "seasonal": [s.text for s in seasons]},
+    )
+    return current_rules()
+
+
+def reset_rules() -> Rules:
+    """Forget the saved rules: the settings' apply again."""
+    from playlister.models import ExclusionSettings
+
+    ExclusionSettings.objects.filter(pk=ExclusionSettings.SINGLETON).delete()
+    return current_rules()

@@ -1,0 +1,336 @@
+"""Reads for the playlist pages: one card per managed playlist, a generation with its tracks,
+the difference from the previous one, a playlist's history, the genre and mood pickers.
+
+Every read is a fixed number of queries whatever the history's size: the cards cost six
+(managed and custom playlists, the latest generation and preview of each, schedules, active
+jobs) plus one live-store round trip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
+from plexapi.utils import joinArgs
+
+from enrichment.models import AlbumCache, ArtistCache, AudioFeatures
+from enrichment.names import normalize_name, normalize_tag
+from jobs import selectors as job_selectors
+from jobs.models import ACTIVE_STATUSES, JobRun, JobSchedule
+from jobs.schedules import cron
+from jobs.schedules.present import from_now_text, when_text
+from jobs.schedules.services import is_enabled, zone
+from playlister.generations import format_duration
+from playlister.models import CustomPlaylist, ManagedPlaylist, Playlist, PlaylistTrack
+from playlister.windows import DAILY, WINDOWS, Window, window_title
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from jobs.selectors import ProgressView
+
+HISTORY_SHOWN = 20
+PLAYLIST_JOB = "playlist"
+CUSTOM_JOB = "custom-playlists"
+
+
+def plex_web_url(machine_identifier: str, rating_key: str) -> str:
+    """Plex Web's page of a playlist, built as plexapi's ``Playlist.getWebURL`` builds it
+    (``PLAYLISTER_PLEX_WEB_URL`` is its ``base``); "" until the playlist was written."""
+    if not machine_identifier or not rating_key:
+        return ""
+    base = settings.PLAYLISTER_PLEX_WEB_URL
+    query: str = joinArgs({"key": f"/playlists/{rating_key}"})  # type: ignore[no-untyped-call]
+    return f"{base}#!/server/{machine_identifier}/playlist{query}"
+
+
+@dataclass(frozen=True)
+class NextRun:
+    schedule: str  # the schedule's name (its row on the Schedules page)
+    label: str
+    at: datetime | None  # None: the schedule is disabled
+    text: str
+    from_now: str
+
+
+@dataclass
+class Card:
+    """One managed playlist as its card shows it."""
+
+    key: str  # "morning", "custom:3"
+    title: str
+    kind: str  # "Daily · 06-12 h", "Weekly", "Custom"
+    custom: CustomPlaylist | None = None
+    managed: ManagedPlaylist | None = None
+    latest: Playlist | None = None
+    preview: Playlist | None = None
+    next_run: NextRun | None = None
+    job: JobRun | None = None
+    progress: ProgressView | None = None
+
+    @property
+    def dom_id(self) -> str:
+        return "card-" + self.key.replace(":", "-")
+
+    @property
+    def duration_text(self) -> str:
+        return format_duration(self.latest.duration_ms) if self.latest else ""
+
+    @property
+    def plex_url(self) -> str:
+        managed = self.managed
+        if managed is None:
+            return ""
+        return plex_web_url(managed.plex_machine_identifier, managed.plex_rating_key)
+
+    @property
+    def active(self) -> bool:
+        return self.job is not None and self.job.status in ACTIVE_STATUSES
+
+    @property
+    def job_is_preview(self) -> bool:
+        return self.job is not None and bool((self.job.params or {}).get("dry_run"))
+
+    @property
+    def job_type(self) -> str:
+        return CUSTOM_JOB if self.custom is not None else PLAYLIST_JOB
+
+    def params(self, *, dry_run: bool) -> dict[str, Any]:
+        """The job parameters that generate this playlist (only it)."""
+        found: dict[str, Any] = (
+            {"custom": self.custom.pk} if self.custom is not None else {"window": self.key}
+        )
+        if dry_run:
+            found["dry_run"] = True
+        return found
+
+
+def _window_kind(window: Window) -> str:
+    hours = WINDOWS[window].hours
+    if window in DAILY and hours:
+        return f"Daily · {hours[0]:02d}:00 to {hours[1] + 1:02d}:00"
+    return "Weekly"
+
+
+def _bare_cards(customs: list[CustomPlaylist]) -> list[Card]:
+    cards = [Card(w.value, window_title(w), _window_kind(w)) for w in Window]
+    for custom in customs:
+        kind = "Custom" + ("" if custom.enabled else " · disabled")
+        cards.append(Card(f"custom:{custom.pk}", custom.name, kind, custom=custom))
+    return cards
+
+
+def _latest_generations(managed: list[ManagedPlaylist]) -> dict[int, tuple[int | None, int | None]]:
+    """Per managed playlist: the ids of its latest generation and latest preview."""
+
+    def latest(dry_run: bool) -> Subquery:
+        return Subquery(
+            Playlist.objects.filter(managed=OuterRef("pk"), dry_run=dry_run)
+            .order_by("-generated_at", "-id")
+            .values("id")[:1]
+        )
+
+    rows = (
+        ManagedPlaylist.objects.filter(pk__in=[m.pk for m in managed])
+        .annotate(latest_id=latest(False), preview_id=latest(True))
+        .values_list("pk", "latest_id", "preview_id")
+    )
+    return {pk: (latest_id, preview_id) for pk, latest_id, preview_id in rows}
+
+
+def _next_runs(cards: list[Card], *, now: datetime) -> None:
+    """The schedule that generates each card's playlist next (enabled ones first)."""
+    rows = JobSchedule.objects.select_related("schedule").filter(
+        job_type__in=[PLAYLIST_JOB, CUSTOM_JOB]
+    )
+    tz = zone()
+    by_card: dict[str, list[NextRun]] = {}
+    for row in rows:
+        params = row.params or {}
+        if row.job_type == PLAYLIST_JOB:
+            keys = [str(params.get("window", ""))]
+        elif params.get("custom") is not None:
+            keys = [f"custom:{params['custom']}"]
+        else:  # every enabled custom playlist
+            keys = [c.key for c in cards if c.custom is not None and c.custom.enabled]
+        at: datetime | None = None
+        if is_enabled(row):
+            upcoming = cron.runs_after(row.schedule.cron or "", tz, now, 1)
+            at = upcoming[0] if upcoming else None
+        run = NextRun(
+            schedule=row.name,
+            label=row.label or row.name,
+            at=at,
+            text=when_text(at) if at else "schedule disabled",
+            from_now=from_now_text(at, now=now) if at else "",
+        )
+        for key in keys:
+            by_card.setdefault(key, []).append(run)
+    for card in cards:
+        runs = by_card.get(card.key, [])
+        timed = sorted((r for r in runs if r.at is not None), key=lambda r: r.at or now)
+        card.next_run = timed[0] if timed else (runs[0] if runs else None)
+
+
+def _card_jobs(cards: list[Card]) -> None:
+    """Each card's active job (the newest), and its live progress."""
+    active = list(
+        JobRun.objects.filter(
+            status__in=ACTIVE_STATUSES, job_type__in=[PLAYLIST_JOB, CUSTOM_JOB]
+        ).order_by("id")
+    )
+    by_key: dict[str, JobRun] = {}
+    enabled = [c.key for c in cards if c.custom is not None and c.custom.enabled]
+    for job in active:  # oldest first: the newest wins
+        params = job.params or {}
+        if job.job_type == PLAYLIST_JOB:
+            keys = [str(params.get("window", ""))]
+        elif params.get("custom") is not None:
+            keys = [f"custom:{params['custom']}"]
+        else:
+            keys = enabled
+        for key in keys:
+            by_key[key] = job
+    progress = job_selectors.progress_of_many(list({j.pk: j for j in by_key.values()}.values()))
+    for card in cards:
+        card.job = by_key.get(card.key)
+        card.progress = progress.get(card.job.pk) if card.job else None
+
+
+def cards(*, only: str | None = None, now: datetime | None = None) -> list[Card]:
+    """Every managed playlist's card (the five windows, then each custom playlist by name),
+    or only the card ``only`` (a key)."""
+    now = now or timezone.now()
+    customs = list(CustomPlaylist.objects.all())
+    found = _bare_cards(customs)
+    if only is not None:
+        found = [c for c in found if c.key == only]
+        if not found:
+            return []
+    managed = {m.key: m for m in ManagedPlaylist.objects.filter(key__in=[c.key for c in found])}
+    generations = _latest_generations(list(managed.values()))
+    ids = [i for pair in generations.values() for i in pair if i is not None]
+    rows = Playlist.objects.in_bulk(ids)
+    for card in found:
+        card.managed = managed.get(card.key)
+        if card.managed is not None:
+            latest_id, preview_id = generations.get(card.managed.pk, (None, None))
+            card.latest = rows.get(latest_id) if latest_id else None
+            card.preview = rows.get(preview_id) if preview_id else None
+    _next_runs(found, now=now)
+    _card_jobs(found)
+    return found
+
+
+def card_key_of(playlist: Playlist) -> str:
+    return playlist.managed.key if playlist.managed else playlist.window
+
+
+# -- a generation ------------------------------------------------------------------------------
+@dataclass
+class Difference:
+    """This generation against the one before it (a preview: against the latest one)."""
+
+    previous: Playlist | None
+    added: set[str] = field(default_factory=set)
+    kept: set[str] = field(default_factory=set)
+    dropped: list[PlaylistTrack] = field(default_factory=list)
+
+
+def previous_of(playlist: Playlist) -> Playlist | None:
+    """The generation this one replaced (a preview: the latest written one)."""
+    if playlist.managed_id is None:
+        return None
+    earlier = Playlist.objects.filter(managed_id=playlist.managed_id, dry_run=False).exclude(
+        pk=playlist.pk
+    )
+    if not playlist.dry_run:
+        earlier = earlier.filter(generated_at__lte=playlist.generated_at).exclude(
+            generated_at=playlist.generated_at, id__gt=playlist.pk
+        )
+    return earlier.order_by("-generated_at", "-id").first()
+
+
+def difference(playlist: Playlist, tracks: list[PlaylistTrack]) -> Difference:
+    previous = previous_of(playlist)
+    found = Difference(previous)
+    if previous is None:
+        return found
+    before = list(previous.tracks.order_by("position"))
+    now_keys = {t.rating_key for t in tracks}
+    before_keys = {t.rating_key for t in before}
+    found.added = now_keys - before_keys
+    found.kept = now_keys & before_keys
+    found.dropped = [t for t in before if t.rating_key not in now_keys]
+    return found
+
+
+def history_of(playlist: Playlist, *, limit: int = HISTORY_SHOWN) -> list[Playlist]:
+    """The latest written generations of the same managed playlist, newest first."""
+    if playlist.managed_id is None:
+        return []
+    return list(
+        Playlist.objects.filter(managed_id=playlist.managed_id, dry_run=False)
+        .select_related(None)
+        .only("id", "title", "generated_at", "track_count", "duration_ms", "job_id")
+        .order_by("-generated_at", "-id")[:limit]
+    )
+
+
+# -- the genre and mood pickers ----------------------------------------------------------------
+@dataclass(frozen=True)
+class TagChoice:
+    tag: str
+    tracks: int  # analysed tracks (AudioMuse) whose album or artist has it
+    artists: int
+
+    @property
+    def text(self) -> str:
+        parts = []
+        if self.tracks:
+            parts.append(f"{self.tracks} track{'s' if self.tracks != 1 else ''}")
+        parts.append(f"{self.artists} artist{'s' if self.artists != 1 else ''}")
+        return f"{self.tag} · {', '.join(parts)}"
+
+
+def tag_choices(limit: int = 300) -> tuple[list[TagChoice], list[TagChoice]]:
+    """Genres and moods known to the caches, each with the number of tracks it matches —
+    counted over the tracks AudioMuse analysed (they carry their artist and album), resolved
+    through the album and artist caches as the generators resolve them — and of artists;
+    most tracks first, at most ``limit`` of each."""
+    artist_tags: dict[str, tuple[list[str], list[str]]] = {
+        name: (genres, moods)
+        for name, genres, moods in ArtistCache.objects.values_list(
+            "normalized_name", "genres", "moods"
+        ).iterator(chunk_size=2000)
+    }
+    album_tags = {
+        (artist, album): (genres, moods)
+        for artist, album, genres, moods in AlbumCache.objects.values_list(
+            "normalized_artist", "normalized_album", "genres", "moods"
+        ).iterator(chunk_size=2000)
+    }
+    counts: list[dict[str, list[int]]] = [{}, {}]  # genres, moods: tag → [tracks, artists]
+    for tags in artist_tags.values():
+        for kind in (0, 1):
+            for tag in {normalize_tag(t) for t in tags[kind]}:
+                counts[kind].setdefault(tag, [0, 0])[1] += 1
+    analysed = AudioFeatures.objects.values_list("artist", "album").annotate(n=Count("id"))
+    for artist, album, n in analysed.iterator(chunk_size=2000):
+        key = (normalize_name(artist), normalize_name(album))
+        by_album = album_tags.get(key, ([], []))
+        by_artist = artist_tags.get(key[0], ([], []))
+        for kind in (0, 1):
+            for tag in {normalize_tag(t) for t in (*by_album[kind], *by_artist[kind])}:
+                counts[kind].setdefault(tag, [0, 0])[0] += n
+    genres, moods = (
+        sorted(
+            (TagChoice(tag, n[0], n[1]) for tag, n in found.items() if tag),
+            key=lambda c: (-c.tracks, -c.artists, c.tag),
+        )[:limit]
+        for found in counts
+    )
+    return genres, moods
