@@ -7,7 +7,7 @@ never written to Plex; only the latest ``PREVIEWS_KEPT`` previews of a playlist 
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -113,6 +113,12 @@ def _target(managed: ManagedPlaylist) -> PlexPlaylistRef | None:
         managed.plex_machine_identifier,
         managed.title,
     )
+
+
+def _with_file(c: Candidate, file: str) -> Candidate:
+    if not file or c.track is None or c.track.file:
+        return c
+    return replace(c, track=replace(c.track, file=file))
 
 
 def _why(c: Candidate, selection: Selection) -> dict[str, Any]:
@@ -253,7 +259,9 @@ def record(
     )
     result.plex_key, result.created = written.ref.rating_key, written.created
     kept = set(written.rating_keys)
-    tracks = [c for c in tracks if c.rating_key in kept]  # less only if Plex lost some
+    tracks = [  # less only if Plex lost some; the files as its full metadata names them
+        _with_file(c, written.files.get(c.rating_key, "")) for c in tracks if c.rating_key in kept
+    ]
     result.tracks = len(tracks)
     with transaction.atomic():
         ManagedPlaylist.objects.filter(pk=managed.pk).update(

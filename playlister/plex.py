@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -102,6 +102,8 @@ class Written:
     ref: PlexPlaylistRef
     created: bool
     rating_keys: tuple[str, ...]
+    # Each track's first media file, where Plex named it (listings leave it out).
+    files: dict[str, str] = field(default_factory=dict)
 
 
 def _float(raw: str | None) -> float | None:
@@ -152,6 +154,14 @@ def track_of(element: Element) -> TrackInfo:
         original_title=element.get("originalTitle", ""),
         file=next((f for p in element.iterfind("Media/Part") if (f := p.get("file"))), ""),
     )
+
+
+def _first_file(item: Any) -> str:
+    for media in getattr(item, "media", None) or ():
+        for part in getattr(media, "parts", None) or ():
+            if part.file:
+                return str(part.file)
+    return ""
 
 
 def _tracks(elements: Any) -> list[TrackInfo]:
@@ -260,7 +270,11 @@ class PlaylistPlex:
         ref = PlexPlaylistRef(
             str(playlist.ratingKey), str(playlist.guid or ""), self.machine_identifier, title
         )
-        return Written(ref, created, tuple(str(i.ratingKey) for i in items))
+        return Written(
+            ref, created, tuple(str(i.ratingKey) for i in items), {
+                str(i.ratingKey): file for i in items if (file := _first_file(i))
+            }
+        )  # fmt: skip
 
     def _ours(self, target: PlexPlaylistRef | None) -> PlexPlaylist | None:
         """The Plex playlist ``target`` names, if it still exists and is still the one we
