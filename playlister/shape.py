@@ -5,12 +5,13 @@ Where AudioMuse-AI analysed a track (energy, tempo, key), the morning mix rises 
 curve, neighbours are kept close in tempo and key. Tracks without features keep their place
 in the score order, and the featured ones fill the other places in the shaped order.
 
-How: the featured tracks are ranked by intensity and cut into short runs (``RUN`` tracks);
-the morning plays the runs from the calmest up, the evening from the most intense down, and
-the afternoon deals every run an even spread of intensities (rank i goes to run i mod n), so
-each run's mean is the same. Inside a run, each next track is the one nearest to the last
-in tempo, key and energy (greedy nearest neighbour): the trend comes from the order of the
-runs, the smoothness from the order inside them. Pure functions, deterministic.
+How: the featured tracks are ranked by intensity. The morning plays them from the calmest
+up, the evening from the most intense down; the afternoon goes up and down in turn, in
+``AFTERNOON_PHASES`` phases that each take an even spread of the intensities (ranks i, i+4,
+i+8, …), so that it rises and falls around one level instead of drifting. Within a phase,
+each next track is the one nearest to the last in tempo, key and energy among the next
+``BEAM`` in the phase's direction: the curve keeps its direction, and neighbours are chosen
+to sit well together. Pure functions, deterministic.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from playlister.windows import Window
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-RUN = 6
+# Each next track is chosen among this many next in the curve's direction.
+BEAM = 5
+AFTERNOON_PHASES = 4
 _PITCHES = {
     "C": 0, "B#": 0, "C#": 1, "DB": 1, "D": 2, "D#": 3, "EB": 3, "E": 4, "FB": 4, "F": 5,
     "E#": 5, "F#": 6, "GB": 6, "G": 7, "G#": 8, "AB": 8, "A": 9, "A#": 10, "BB": 10, "B": 11,
@@ -73,23 +76,24 @@ def key_distance(a: Sound, b: Sound) -> int:
 
 
 def distance(a: Sound, b: Sound) -> float:
-    """How jarring it is to go from ``a`` to ``b``: 10 BPM, one key step and 0.1 of energy
-    weigh about the same."""
+    """How jarring it is to go from ``a`` to ``b``: 10 BPM, 0.1 of energy and two thirds of
+    a key step weigh about the same (a clash of keys is heard more than a small jump)."""
     tempo = abs((a.tempo or 0.0) - (b.tempo or 0.0)) / 10.0
     energy = abs((a.energy or 0.0) - (b.energy or 0.0)) * 10.0
-    return tempo + key_distance(a, b) + energy
+    return tempo + 1.5 * key_distance(a, b) + energy
 
 
-def _chain(run: list[int], sounds: Sequence[Sound], last: int | None) -> list[int]:
-    """``run`` in nearest-neighbour order from ``last`` (or from its first element)."""
-    left = list(run)
+def _phase(ranked: list[int], sounds: Sequence[Sound], last: int | None) -> list[int]:
+    """``ranked`` (in the phase's direction) played in that direction, each next track the
+    nearest to the last among the next ``BEAM`` still to play."""
+    left = list(ranked)
     ordered: list[int] = []
-    if last is None:
-        last = left.pop(0)
-        ordered.append(last)
     while left:
-        here = sounds[last]
-        nearest = min(left, key=lambda i: (distance(here, sounds[i]), i))
+        if last is None:
+            nearest = left[0]
+        else:
+            here = sounds[last]
+            nearest = min(left[:BEAM], key=lambda i: (distance(here, sounds[i]), i))
         left.remove(nearest)
         ordered.append(nearest)
         last = nearest
@@ -99,17 +103,16 @@ def _chain(run: list[int], sounds: Sequence[Sound], last: int | None) -> list[in
 def shaped_order(sounds: Sequence[Sound], window: Window) -> list[int]:
     """The indexes of ``sounds`` (all complete) in the window's order."""
     by_intensity = sorted(range(len(sounds)), key=lambda i: (sounds[i].intensity, i))
-    count = max(1, round(len(sounds) / RUN))
-    if window is Window.AFTERNOON:
-        runs = [by_intensity[n::count] for n in range(count)]
-    else:
-        size = -(-len(sounds) // count)
-        runs = [by_intensity[n : n + size] for n in range(0, len(sounds), size)]
-        if window is Window.EVENING:
-            runs = [list(reversed(r)) for r in reversed(runs)]
+    if window is Window.MORNING:
+        phases = [by_intensity]
+    elif window is Window.EVENING:
+        phases = [by_intensity[::-1]]
+    else:  # up and down in turn, each phase an even spread of intensities: level overall
+        count = max(1, min(AFTERNOON_PHASES, len(sounds) // BEAM))
+        phases = [by_intensity[n::count][:: 1 if n % 2 == 0 else -1] for n in range(count)]
     order: list[int] = []
-    for run in runs:
-        order += _chain(run, sounds, order[-1] if order else None)
+    for ranked in phases:
+        order += _phase(ranked, sounds, order[-1] if order else None)
     return order
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from playlister import scoring
-from playlister.selection import Candidate, select
+from playlister.selection import Candidate, Pick, select
 
 
 def library(seed: int, *, tracks: int, artists: int, genres: int) -> list[Candidate]:
@@ -82,3 +82,28 @@ def test_daily_score_formula():
     assert scoring.daily_score(days_since=7, user_rating=None, plays=0) == pytest.approx(
         0.7 * 0.5 + 0.3 * (0.6 * 0.5)
     )
+
+
+def test_relaxed_is_reported_only_when_a_limit_had_to_give():
+    # A genre playlist asks for no genre limit from the start: nothing is relaxed.
+    one_genre = [Candidate(str(i), f"a{i}", 1 - i / 1000, genre="rock") for i in range(200)]
+    genre_playlist = select(one_genre, target=50, rng=random.Random(1), max_genre_share=1.0)
+    assert len(genre_playlist.tracks) == 50 and not genre_playlist.relaxed
+    assert not any(w.relaxed for w in genre_playlist.why.values())
+    # Plenty of everything: nothing relaxed either.
+    assert not select(library(2, tracks=400, artists=80, genres=8), target=50,
+                      rng=random.Random(2)).relaxed  # fmt: skip
+
+
+def test_each_track_says_how_it_was_picked_and_which_limit_gave_for_it():
+    candidates = library(5, tracks=300, artists=100, genres=8)
+    selection = select(candidates, target=40, rng=random.Random(5))
+    picks = Counter(selection.why[c.rating_key].pick for c in selection.tracks)
+    assert picks[Pick.EXPLORATION] == selection.explored == 6
+    assert picks[Pick.TOP] + picks[Pick.FILL] == 34
+    # five artists: the tracks beyond two per artist name the artist limit they needed
+    few_artists = [Candidate(str(i), f"a{i % 5}", 1 - i / 1000, genre=f"g{i}") for i in range(50)]
+    relaxed = select(few_artists, target=30, rng=random.Random(1))
+    reasons = [relaxed.why[c.rating_key].relaxed for c in relaxed.tracks]
+    assert sum(1 for r in reasons if r == "artist limit raised to 6") == 30 - 2 * 5
+    assert sum(1 for r in reasons if not r) == 10
