@@ -54,7 +54,7 @@ def test_one_card_per_managed_playlist_with_its_last_generation_and_next_run(
         label="Morning playlist",
     )
     result = generate_playlist(window="morning", now=NOW, job_id=4242)
-    playlist = Playlist.objects.get(pk=result.playlist_id)
+    playlist = Playlist.objects.get(job_id=4242)
     managed = ManagedPlaylist.objects.get(key="morning")
 
     html = client_in.get("/playlists/").content.decode()
@@ -154,8 +154,8 @@ def test_a_generation_page_says_why_each_track_is_there_and_what_changed(client_
 
 
 def test_exports_m3u8_and_csv(client_in, fakes) -> None:
-    result = generate_playlist(window="discovery", now=NOW)
-    stored = Playlist.objects.get(pk=result.playlist_id)
+    generate_playlist(window="discovery", now=NOW)
+    stored = Playlist.objects.get(window="discovery")
     tracks = list(stored.tracks.order_by("position"))
 
     m3u = client_in.get(f"/playlists/{stored.pk}/export.m3u8")
