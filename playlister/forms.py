@@ -85,6 +85,11 @@ class ExclusionsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "christmas:12-01:12-26"}),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Ids of their own: the custom playlist form on the same page has a "genres" too.
+        kwargs.setdefault("auto_id", "id_exclusions_%s")
+        super().__init__(*args, **kwargs)
+
     @classmethod
     def for_rules(cls, rules: Rules) -> ExclusionsForm:
         return cls(

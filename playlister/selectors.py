@@ -183,21 +183,33 @@ def _card_jobs(cards: list[Card]) -> None:
         ).order_by("id")
     )
     by_key: dict[str, JobRun] = {}
-    enabled = [c.key for c in cards if c.custom is not None and c.custom.enabled]
     for job in active:  # oldest first: the newest wins
-        params = job.params or {}
-        if job.job_type == PLAYLIST_JOB:
-            keys = [str(params.get("window", ""))]
-        elif params.get("custom") is not None:
-            keys = [f"custom:{params['custom']}"]
-        else:
-            keys = enabled
-        for key in keys:
+        for key in _card_keys(job, cards):
             by_key[key] = job
     progress = job_selectors.progress_of_many(list({j.pk: j for j in by_key.values()}.values()))
     for card in cards:
         card.job = by_key.get(card.key)
         card.progress = progress.get(card.job.pk) if card.job else None
+
+
+def _card_keys(job: JobRun, cards: list[Card]) -> list[str]:
+    """The cards a playlist job generates."""
+    params = job.params or {}
+    if job.job_type == PLAYLIST_JOB:
+        return [str(params.get("window", ""))]
+    if job.job_type != CUSTOM_JOB:
+        return []
+    if params.get("custom") is not None:
+        return [f"custom:{params['custom']}"]
+    return [c.key for c in cards if c.custom is not None and c.custom.enabled]
+
+
+def show_finished(card: Card, job_id: int) -> None:
+    """Show how the job this card followed ended (only a job of this card's playlist)."""
+    job = JobRun.objects.filter(pk=job_id).first()
+    if job is not None and card.key in _card_keys(job, [card]):
+        card.job = job
+        card.progress = job_selectors.progress_of(job)
 
 
 def cards(*, only: str | None = None, now: datetime | None = None) -> list[Card]:

@@ -1,8 +1,9 @@
 """The Playlists page and its cards: generate now, preview, and each card's live progress.
 
 A card polls itself every second while its playlist's job is queued or running and stops
-(HTTP 286) when none is. A card that follows a preview sends the browser to the preview's
-track list when that job ends well (``HX-Redirect``).
+(HTTP 286) when none is, showing how the job it followed ended. After a person clicked
+Preview, the card sends their browser to the preview's track list when that job ends well
+(``HX-Redirect``).
 """
 
 from __future__ import annotations
@@ -70,16 +71,19 @@ def _card_response(
     card: selectors.Card,
     *,
     follow: int | None = None,
+    open_preview: bool = False,
     note: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    context = {"card": card, "follow": follow, "note": note, "error": status != 200}
+    if not card.active and follow is not None:
+        selectors.show_finished(card, follow)
+    context = {"card": card, "note": note, "error": status != 200, "open_preview": open_preview}
     if card.active or status != 200:
         return render(request, f"{TEMPLATE}#card", context, status=status)
     response = HttpResponseStopPolling(
         render_to_string(f"{TEMPLATE}#card", context, request=request)
     )
-    preview = _finished_preview(card.key, follow)
+    preview = _finished_preview(card.key, follow) if open_preview else None
     if preview is not None:
         response["HX-Redirect"] = reverse("playlister:generation", args=[preview.pk])
     return response
@@ -102,10 +106,15 @@ def _finished_preview(key: str, job_id: int | None) -> Playlist | None:
 @page_login_required
 @require_GET
 def card(request: HtmxHttpRequest, key: str) -> HttpResponse:
-    """One card, polled while its playlist's job runs; ``?follow=<job id>`` after a preview
-    was started here, so that its end opens the preview."""
+    """One card, polled while its playlist's job runs; ``?follow=<job id>`` names that job,
+    so that the last answer shows how it ended (and a preview's end opens the preview)."""
     follow = request.GET.get("follow", "")
-    return _card_response(request, _card(key), follow=int(follow) if follow.isdigit() else None)
+    return _card_response(
+        request,
+        _card(key),
+        follow=int(follow) if follow.isascii() and follow.isdigit() and len(follow) < 19 else None,
+        open_preview=request.GET.get("open") == "1",
+    )
 
 
 def _start(request: HtmxHttpRequest, key: str, *, dry_run: bool) -> HttpResponse:
@@ -125,8 +134,9 @@ def _start(request: HtmxHttpRequest, key: str, *, dry_run: bool) -> HttpResponse
         if job.deduplicated
         else f"{'Preview' if dry_run else 'Generation'} queued: job #{job.pk}."
     )
+    # The preview this person asked for opens when it is ready (not one someone else started).
     response = _card_response(
-        request, _card(key), follow=job.pk if dry_run and not job.deduplicated else None, note=note
+        request, _card(key), note=note, open_preview=dry_run and not job.deduplicated
     )
     response["HX-Trigger"] = "jobs-changed"
     return response

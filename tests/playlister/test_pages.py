@@ -111,9 +111,16 @@ def test_a_card_stops_polling_when_nothing_runs_and_a_finished_preview_opens(cli
     JobRun.objects.filter(pk=job.pk).update(status=JobStatus.SUCCESS)
     assert fakes.plex.playlists() == []
 
-    done = client_in.get(f"/playlists/card/morning?follow={job.pk}", **HTMX)
+    done = client_in.get(f"/playlists/card/morning?follow={job.pk}&open=1", **HTMX)
     assert done.status_code == 286
     assert done["HX-Redirect"] == f"/playlists/{result.playlist_id}/"
+    assert f'data-job-id="{job.pk}" data-status="success"' in done.content.decode()
+    # Someone else's page following the same preview is not sent anywhere.
+    other = client_in.get(f"/playlists/card/morning?follow={job.pk}", **HTMX)
+    assert other.status_code == 286 and "HX-Redirect" not in other
+    # A job id that is no number, or no job of this card, is ignored.
+    for junk in ("9" * 40, "１２", "-1", str(job.pk + 1)):
+        assert client_in.get(f"/playlists/card/evening?follow={junk}", **HTMX).status_code == 286
 
 
 def test_a_generation_page_says_why_each_track_is_there_and_what_changed(client_in, fakes):
