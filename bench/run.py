@@ -59,6 +59,7 @@ BENCHES: dict[str, tuple[str, str, str]] = {
     "memory": ("bench.bench_memory", "9. Worker memory growth", "both"),
     "dashboard": ("bench.bench_dashboard", "8. Dashboard and history at scale", "both"),
     "metrics": ("bench.bench_metrics", "Issue 15: GET /metrics at scale", "both"),
+    "playlist_pages": ("bench.bench_playlist_pages", "Issue 14: playlist pages", "both"),
 }
 # Benchmarks that need the shared cluster run first; it is stopped before the others.
 SHARED_CLUSTER = ("throughput", "latency", "cancel", "progress")

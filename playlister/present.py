@@ -28,7 +28,6 @@ PICKS = {
     "exploration": "exploration pick",
     "fill": "filled in (exploration found too few)",
 }
-PART_LABELS = {"plays then": "plays then"}
 
 
 def score_text(value: float) -> str:
@@ -52,65 +51,45 @@ def rating_text(value: float | None) -> str:
     return f"{halves // 2}{'½' if halves % 2 else ''} ★"
 
 
-@dataclass(frozen=True)
-class TrackRow:
-    track: PlaylistTrack
-    change: str  # "added", "kept", "" (no previous generation)
-
-    @property
-    def why(self) -> dict[str, Any]:
-        return self.track.why or {}
-
-    @property
-    def score(self) -> str:
-        return score_text(self.track.score)
-
-    @property
-    def parts(self) -> str:
-        """ "recency 0.52 + quality 0.21 (sonic fit 0.94)" """
-        parts = self.why.get("parts") or {}
-        text = " + ".join(f"{PART_LABELS.get(k, k)} {score_text(v)}" for k, v in parts.items())
-        fit = self.why.get("fit")
-        if fit is not None:
-            text += f" (sonic fit {score_text(fit)})"
-        return text
-
-    @property
-    def pool(self) -> str:
-        return POOLS.get(self.why.get("pool", ""), "")
-
-    @property
-    def pick(self) -> str:
-        return PICKS.get(self.why.get("pick", ""), "")
-
-    @property
-    def relaxed(self) -> str:
-        return str(self.why.get("relaxed", ""))
-
-    @property
-    def genres(self) -> str:
-        return ", ".join(self.track.genres or ([self.track.genre] if self.track.genre else []))
-
-    @property
-    def rating(self) -> str:
-        return rating_text(self.track.user_rating)
-
-    @property
-    def last_played(self) -> str:
-        at = self.track.last_viewed_at
-        return timezone.localtime(at).strftime("%Y-%m-%d") if at else "never"
-
-    @property
-    def duration(self) -> str:
-        return track_time(self.track.duration_ms)
+def parts_text(why: dict[str, Any]) -> str:
+    """ "recency 0.52 + quality 0.21 (sonic fit 0.94)" """
+    parts = why.get("parts") or {}
+    text = " + ".join(f"{k} {score_text(v)}" for k, v in parts.items())
+    fit = why.get("fit")
+    if fit is not None:
+        text += f" (sonic fit {score_text(fit)})"
+    return text
 
 
-def track_rows(tracks: list[PlaylistTrack], diff: Difference) -> list[TrackRow]:
+def track_rows(tracks: list[PlaylistTrack], diff: Difference) -> list[dict[str, Any]]:
+    """A row per track, every cell's text computed here: a template resolves a dict's keys
+    several times faster than attributes and properties (200 rows, 11 cells)."""
     compared = diff.previous is not None
-    return [
-        TrackRow(t, ("added" if t.rating_key in diff.added else "kept") if compared else "")
-        for t in tracks
-    ]
+    rows = []
+    for t in tracks:
+        why = t.why or {}
+        at = t.last_viewed_at
+        rows.append(
+            {
+                "key": t.rating_key,
+                "position": t.position,
+                "title": t.title,
+                "artist": t.artist,
+                "album": t.album,
+                "genres": ", ".join(t.genres or ([t.genre] if t.genre else [])),
+                "rating": rating_text(t.user_rating),
+                "plays": t.view_count,
+                "last_played": timezone.localtime(at).strftime("%Y-%m-%d") if at else "never",
+                "duration": track_time(t.duration_ms),
+                "score": score_text(t.score),
+                "parts": parts_text(why),
+                "pool": POOLS.get(why.get("pool", ""), ""),
+                "pick": PICKS.get(why.get("pick", ""), ""),
+                "relaxed": str(why.get("relaxed", "")),
+                "change": (("added" if t.rating_key in diff.added else "kept") if compared else ""),
+            }
+        )
+    return rows
 
 
 @dataclass(frozen=True)

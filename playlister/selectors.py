@@ -147,15 +147,12 @@ def _next_runs(cards: list[Card], *, now: datetime) -> None:
         job_type__in=[PLAYLIST_JOB, CUSTOM_JOB]
     )
     tz = zone()
+    shown = {c.key for c in cards}
     by_card: dict[str, list[NextRun]] = {}
     for row in rows:
-        params = row.params or {}
-        if row.job_type == PLAYLIST_JOB:
-            keys = [str(params.get("window", ""))]
-        elif params.get("custom") is not None:
-            keys = [f"custom:{params['custom']}"]
-        else:  # every enabled custom playlist
-            keys = [c.key for c in cards if c.custom is not None and c.custom.enabled]
+        keys = [k for k in _keys_of(row.job_type, row.params or {}, cards) if k in shown]
+        if not keys:
+            continue
         at: datetime | None = None
         if is_enabled(row):
             upcoming = cron.runs_after(row.schedule.cron or "", tz, now, 1)
@@ -192,16 +189,20 @@ def _card_jobs(cards: list[Card]) -> None:
         card.progress = progress.get(card.job.pk) if card.job else None
 
 
-def _card_keys(job: JobRun, cards: list[Card]) -> list[str]:
-    """The cards a playlist job generates."""
-    params = job.params or {}
-    if job.job_type == PLAYLIST_JOB:
+def _keys_of(job_type: str, params: dict[str, Any], cards: list[Card]) -> list[str]:
+    """The cards a job of this type and these parameters generates (``custom-playlists``
+    without ``custom``: every enabled custom playlist)."""
+    if job_type == PLAYLIST_JOB:
         return [str(params.get("window", ""))]
-    if job.job_type != CUSTOM_JOB:
+    if job_type != CUSTOM_JOB:
         return []
     if params.get("custom") is not None:
         return [f"custom:{params['custom']}"]
     return [c.key for c in cards if c.custom is not None and c.custom.enabled]
+
+
+def _card_keys(job: JobRun, cards: list[Card]) -> list[str]:
+    return _keys_of(job.job_type, job.params or {}, cards)
 
 
 def show_finished(card: Card, job_id: int) -> None:
