@@ -42,7 +42,9 @@ def _generate(page, key: str) -> int:
     card.get_by_role("button", name="Generate now").click()
     note = page.locator(f"#card-{key} .note")
     expect(note).to_contain_text("Generation queued: job #")
-    job_id = int(re.search(r"#(\d+)", note.inner_text()).group(1))
+    found = re.search(r"#(\d+)", note.inner_text())
+    assert found is not None
+    job_id = int(found.group(1))
     progress = page.locator(f"#card-{key} .job-progress")
     expect(progress).to_have_attribute("data-job-id", str(job_id))
     expect(page.locator(f"#card-{key}")).to_have_attribute("data-active", "false", timeout=30_000)

@@ -119,7 +119,7 @@ def test_a_card_stops_polling_when_nothing_runs_and_a_finished_preview_opens(cli
     other = client_in.get(f"/playlists/card/morning?follow={job.pk}", **HTMX)
     assert other.status_code == 286 and "HX-Redirect" not in other
     # A job id that is no number, or no job of this card, is ignored.
-    for junk in ("9" * 40, "１２", "-1", str(job.pk + 1)):
+    for junk in ("9" * 40, "\uff11\uff12", "-1", str(job.pk + 1)):
         assert client_in.get(f"/playlists/card/evening?follow={junk}", **HTMX).status_code == 286
 
 
