@@ -95,91 +95,80 @@ def _excluded_genres(found: list[Candidate], exclusion: Exclusion) -> list[Candi
     return exclusion.keep(found, lambda c: c.genres)
 
 
-def _daily(
-    window: Window,
-    plex: PlaylistPlex,
-    *,
-    now: datetime,
-    target: int,
-    skip: set[str],
-    exclusion: Exclusion,
-    progress: Progress,
-    cancel: CancelToken,
-) -> tuple[list[Candidate], int]:
+@dataclass(frozen=True)
+class _Reading:
+    """What reading a window's candidates needs."""
+
+    plex: PlaylistPlex
+    now: datetime
+    target: int
+    skip: set[str]  # placed in another managed playlist this week
+    exclusion: Exclusion
+    progress: Progress
+    cancel: CancelToken
+
+
+def _daily(window: Window, r: _Reading) -> tuple[list[Candidate], int]:
     """A daily window's candidates (exclusions applied), and the plays of removed tracks.
 
     Only the window tracks the history ranks best are asked of Plex, ``DAILY_POOL`` at a
     time, until twice the playlist's size is left after the exclusions or none remain."""
-    spec = WINDOWS[window]
-    history = plex.plays(since=now - timedelta(days=cands.DAILY_DAYS), cancel=cancel)
-    progress.advance(1, message=f"{len(history.plays)} plays in the last {cands.DAILY_DAYS} days")
-    grouped = cands.plays_in_window(history.plays, spec)
-    placed = sum(1 for k in grouped if k in skip)
+    plex, now, exclusion = r.plex, r.now, r.exclusion
+    history = plex.plays(since=now - timedelta(days=cands.DAILY_DAYS), cancel=r.cancel)
+    r.progress.advance(1, message=f"{len(history.plays)} plays in the last {cands.DAILY_DAYS} days")
+    grouped = cands.plays_in_window(history.plays, WINDOWS[window])
+    placed = sum(1 for k in grouped if k in r.skip)
     if placed:
         exclusion.removed[PLACED_ELSEWHERE] += placed
-    ranked = cands.rank_by_history(grouped, now=now, skip=skip)
+    ranked = cands.rank_by_history(grouped, now=now, skip=r.skip)
     found: list[Candidate] = []
-    tracks: dict[str, TrackInfo] = {}
     asked = 0
-    while asked < len(ranked) and len(found) < 2 * target:
+    while asked < len(ranked) and len(found) < 2 * r.target:
         keys = ranked[asked : asked + DAILY_POOL]
         asked += len(keys)
-        tracks = {t.rating_key: t for t in plex.tracks(keys, cancel=cancel)}
+        tracks = {t.rating_key: t for t in plex.tracks(keys, cancel=r.cancel)}
         index = cands.TagIndex.load(tracks.values(), listing=plex.artist_names)
-        pool = {k: grouped[k] for k in keys}
         batch = cands.daily_candidates(
-            grouped=pool, tracks=tracks, fallback=(), index=index, now=now
-        )
+            grouped={k: grouped[k] for k in keys}, tracks=tracks, fallback=(), index=index,
+            now=now,
+        )  # fmt: skip
         found += _excluded_genres(batch, exclusion)
-    if len(grouped) - placed < 2 * target:
+    if len(grouped) - placed < 2 * r.target:
         fallback = plex.top_tracks(
-            "userRating:desc", limit=FALLBACK_POOL, cancel=cancel
-        ) + plex.top_tracks("viewCount:desc", limit=FALLBACK_POOL, cancel=cancel)
+            "userRating:desc", limit=FALLBACK_POOL, cancel=r.cancel
+        ) + plex.top_tracks("viewCount:desc", limit=FALLBACK_POOL, cancel=r.cancel)
         index = cands.TagIndex.load(fallback, listing=plex.artist_names)
         extra = cands.daily_candidates(
             grouped={}, tracks={}, fallback=fallback, index=index, now=now
         )
-        seen = set(grouped)
-        extra = [c for c in extra if c.rating_key not in seen]
-        extra = list({c.rating_key: c for c in extra}.values())
-        found += _excluded_genres(_without(extra, skip, exclusion.removed), exclusion)
+        fresh = {c.rating_key: c for c in extra if c.rating_key not in grouped}
+        found += _excluded_genres(
+            _without(list(fresh.values()), r.skip, exclusion.removed), exclusion
+        )
     return found, history.removed
 
 
-def _window_candidates(
-    window: Window,
-    plex: PlaylistPlex,
-    *,
-    now: datetime,
-    target: int,
-    skip: set[str],
-    exclusion: Exclusion,
-    progress: Progress,
-    cancel: CancelToken,
-) -> tuple[list[Candidate], int]:
+def _window_candidates(window: Window, r: _Reading) -> tuple[list[Candidate], int]:
     """The window's candidates with every exclusion applied, and the plays of removed
     tracks its history held."""
     if window in DAILY:
-        return _daily(
-            window, plex, now=now, target=target, skip=skip, exclusion=exclusion,
-            progress=progress, cancel=cancel,
-        )  # fmt: skip
-    removed = exclusion.removed
+        return _daily(window, r)
+    plex, now, removed = r.plex, r.now, r.exclusion.removed
     if window is Window.DISCOVERY:
-        everything = plex.all_tracks(cancel=cancel)
-        progress.advance(1, message=f"{len(everything)} tracks in the library")
+        everything = plex.all_tracks(cancel=r.cancel)
+        r.progress.advance(1, message=f"{len(everything)} tracks in the library")
         index = cands.TagIndex.load(everything, listing=plex.artist_names)
         found = cands.discovery_candidates(everything, index=index, now=now)
-        return _excluded_genres(_without(found, skip, removed), exclusion), 0
+        return _excluded_genres(_without(found, r.skip, removed), r.exclusion), 0
     history = plex.plays(
-        since=now - timedelta(days=5 * 365), until=now - timedelta(days=2 * 365), cancel=cancel
+        since=now - timedelta(days=5 * 365), until=now - timedelta(days=2 * 365), cancel=r.cancel
     )
-    progress.advance(1, message=f"{len(history.plays)} plays two to five years ago")
+    r.progress.advance(1, message=f"{len(history.plays)} plays two to five years ago")
     counts = Counter(p.rating_key for p in history.plays)
-    tracks = {t.rating_key: t for t in plex.tracks(sorted(counts), cancel=cancel)}
+    tracks = {t.rating_key: t for t in plex.tracks(sorted(counts), cancel=r.cancel)}
     index = cands.TagIndex.load(tracks.values(), listing=plex.artist_names)
     found = cands.throwback_candidates(plays_then=counts, tracks=tracks, index=index, now=now)
-    return _excluded_genres(_without(found, skip, removed), exclusion), history.removed
+    return _excluded_genres(_without(found, r.skip, removed), r.exclusion), history.removed
 
 
 def generate_playlist(
@@ -206,11 +195,10 @@ def generate_playlist(
     progress.start(4, f"Reading Plex for the {spec.label.lower()} playlist")
     plex = _plex(cancel)
     exclusion = _exclusion(now)
-    skip = _placed_elsewhere(which, now)
-    found, removed = _window_candidates(
-        which, plex, now=now, target=target, skip=skip, exclusion=exclusion,
-        progress=progress, cancel=cancel,
-    )  # fmt: skip
+    reading = _Reading(
+        plex, now, target, _placed_elsewhere(which, now), exclusion, progress, cancel
+    )
+    found, removed = _window_candidates(which, reading)
     missing = plex.library.missing
     cancel.raise_if_cancelled()
     sounds = cands.sounds_of(c.rating_key for c in found) if which in DAILY else {}

@@ -8,6 +8,7 @@ app_name = "playlister"
 
 urlpatterns = [
     path("", cards.playlists_page, name="playlists"),
+    path("cards", cards.cards_section, name="cards"),
     path("card/<str:key>", cards.card, name="card"),
     path("card/<str:key>/generate", cards.generate, name="generate"),
     path("card/<str:key>/preview", cards.preview, name="preview"),

@@ -59,6 +59,13 @@ def playlists_page(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, TEMPLATE, page_context())
 
 
+@page_login_required
+@require_GET
+def cards_section(request: HttpRequest) -> HttpResponse:
+    """Every card, after a custom playlist came or went."""
+    return render(request, f"{TEMPLATE}#cards", {"cards": selectors.cards()})
+
+
 def _card(key: str) -> selectors.Card:
     found = selectors.cards(only=key)
     if not found:

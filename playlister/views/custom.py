@@ -40,13 +40,9 @@ def create(request: HtmxHttpRequest) -> HttpResponse:
             return _customs(request, form, status=400)
         return render(request, TEMPLATE, page_context(form=form), status=400)
     custom = form.save()
-    note = f"Created {custom.name!r}: it is generated with the custom playlists."
-    if request.htmx:
-        response = _customs(request, CustomPlaylistForm(), note=note)
-        response["HX-Trigger"] = "playlists-changed"
-        return response
-    messages.success(request, note)
-    return redirect("playlister:playlists")
+    return _after_change(
+        request, f"Created {custom.name!r}: it is generated with the custom playlists."
+    )
 
 
 @page_login_required
@@ -84,6 +80,8 @@ def delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _after_change(request: HtmxHttpRequest, note: str) -> HttpResponse:
+    """The custom playlists' section with ``note`` (the cards refresh on the event), or back
+    to the page with it as a message."""
     if request.htmx:
         response = _customs(request, CustomPlaylistForm(), note=note)
         response["HX-Trigger"] = "playlists-changed"

@@ -264,3 +264,16 @@ def test_custom_playlists_generate_one_on_its_own(fakes) -> None:
     CustomPlaylist.objects.create(name="Calm", moods=["calm"])
     outcome = generate_custom_playlists(custom=rock.pk, now=NOW, dry_run=True)
     assert [p.title for p in outcome.playlists] == ["Rock"]
+
+
+def test_creating_a_custom_playlist_says_so_and_its_card_appears(client_in) -> None:
+    response = client_in.post(
+        "/playlists/",
+        {"name": "Rainy", "genres": "folk", "target_size": 30, "strategy": "quality"},
+        **HTMX,
+    )
+    assert response["HX-Trigger"] == "playlists-changed"
+    assert "Created &#x27;Rainy&#x27;" in response.content.decode()
+    custom = CustomPlaylist.objects.get()
+    cards = client_in.get("/playlists/cards", **HTMX).content.decode()
+    assert "Rainy" in _card(cards, f"custom:{custom.pk}")
