@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 
 from enrichment.http import TransientProviderError
 from jobs import params, registry, schedules
-from playlister.models import CustomPlaylist
 from playlister.services import generate_custom_playlists, generate_playlist
 from playlister.windows import DAILY, WINDOWS, Window
 
@@ -35,24 +32,10 @@ class CustomParams(params.ParamsForm):
         min_value=1,
         max_value=2**63 - 1,
         label="Custom playlist",
+        # No menu of names: a params form reads no database (the CLI, the JSON API and
+        # the dashboard build it without one); an id that names nothing fails the run.
         help_text="Only this one (its id), enabled or not; default: every enabled one.",
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # A menu on the dashboard; the CLI and JSON give the id.
-        self.fields["custom"].widget = forms.Select(
-            choices=[
-                ("", "Every enabled one"),
-                *CustomPlaylist.objects.values_list("pk", "name").order_by("name"),
-            ]
-        )
-
-    def clean_custom(self) -> int | None:
-        value: int | None = self.cleaned_data.get("custom")
-        if value is not None and not CustomPlaylist.objects.filter(pk=value).exists():
-            raise forms.ValidationError(f"There is no custom playlist with id {value}.")
-        return value
 
 
 registry.register(

@@ -30,6 +30,7 @@ from enrichment.names import normalize_tag
 from enrichment.plex import PlexLibrary, connect
 from jobs.cancel import NEVER, CancelToken
 from jobs.progress import NULL_PROGRESS, Progress
+from jobs.registry import JobError
 from playlister import candidates as cands
 from playlister import scoring
 from playlister.exclusions import Exclusion, exclusion_for
@@ -264,11 +265,9 @@ def generate_custom_playlists(
     outcome = CustomResult()
     progress.start(len(playlists) + 1, "Reading the library")
     if not playlists:
-        progress.finish(
-            f"No custom playlist with id {custom}"
-            if custom is not None
-            else "No enabled custom playlists"
-        )
+        if custom is not None:
+            raise JobError(f"There is no custom playlist with id {custom} (deleted?).")
+        progress.finish("No enabled custom playlists")
         return outcome
     plex = _plex(cancel)
     everything = plex.all_tracks(cancel=cancel)

@@ -277,3 +277,10 @@ def test_creating_a_custom_playlist_says_so_and_its_card_appears(client_in) -> N
     custom = CustomPlaylist.objects.get()
     cards = client_in.get("/playlists/cards", **HTMX).content.decode()
     assert "Rainy" in _card(cards, f"custom:{custom.pk}")
+
+
+def test_a_custom_playlist_deleted_before_its_run_fails_the_run_saying_so(fakes) -> None:
+    from jobs.registry import JobError
+
+    with pytest.raises(JobError, match="There is no custom playlist with id 999"):
+        generate_custom_playlists(custom=999, now=NOW)
