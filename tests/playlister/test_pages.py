@@ -7,7 +7,6 @@ import io
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from enrichment.fakes.shapes import VARIOUS_ARTISTS
 from jobs.models import JobRun, JobStatus, Trigger
@@ -20,13 +19,6 @@ LIBRARY = library_of(120, seed=11)
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client_in(client):
-    user = get_user_model().objects.create_user("ann", password="pw-for-tests")
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

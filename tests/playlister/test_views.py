@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from playlister.models import CustomPlaylist
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def client_in(client):
-    user = get_user_model().objects.create_user("ann", password="pw-for-tests")
-    client.force_login(user)
-    return client
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client):
