@@ -85,4 +85,14 @@ class PlaylistAdmin(admin.ModelAdmin[Playlist]):
 
 @admin.register(ExclusionSettings)
 class ExclusionSettingsAdmin(admin.ModelAdmin[ExclusionSettings]):
+    """Read-only: the Playlists page edits them through its form, which checks every rule
+    (a seasonal rule saved here unchecked would stop every generation)."""
+
     list_display = ["__str__", "genres", "seasonal", "updated_at"]
+    readonly_fields = ["genres", "seasonal", "updated_at"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
