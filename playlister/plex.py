@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from plexapi.exceptions import NotFound
+import requests
+from plexapi.exceptions import BadRequest, NotFound
 from plexapi.playlist import Playlist as PlexPlaylist
 from plexapi.utils import joinArgs
 
@@ -259,7 +260,12 @@ class PlaylistPlex:
             created = playlist is None
             if playlist is None:
                 playlist = self.server.createPlaylist(title, items=items)
-                playlist.editSummary(summary)
+                try:
+                    playlist.editSummary(summary)
+                except (BadRequest, NotFound, requests.RequestException):
+                    # The playlist exists now: record it whatever happens to its summary (the
+                    # next generation sets it), or a retry would create a second one.
+                    logger.warning("playlist %s: its summary was not set", playlist.ratingKey)
             else:
                 # plexapi has no call for Plex's "clear the playlist" (DELETE .../items).
                 self.server.query(f"{playlist.key}/items", method=self.server._session.delete)

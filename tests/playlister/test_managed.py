@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from plexapi.server import PlexServer
 
+from enrichment.fakes import FaultPlan
 from enrichment.warm import warm_artist_cache
 from jobs.models import JobStatus
 from jobs.runner import run_direct
@@ -95,6 +96,21 @@ def test_a_playlist_deleted_in_plex_is_created_anew(fakes) -> None:
     (view,) = fakes.plex.playlists()
     assert str(view.rating_key) == second.plex_key
     assert ManagedPlaylist.objects.get(key="discovery").plex_rating_key == second.plex_key
+
+
+def test_a_first_write_whose_summary_fails_is_kept_and_never_made_twice(fakes) -> None:
+    # Plex created the playlist, then refused to set its summary: the playlist is ours all
+    # the same, so the next generation writes to it instead of creating another.
+    fakes.plex.set_faults(FaultPlan(rate_500=1.0, endpoints=frozenset({"playlist_edit"})))
+    first = generate_playlist(window="discovery", now=NOW)
+    fakes.plex.set_faults(None)
+
+    second = generate_playlist(window="discovery", now=NOW, seed=2)
+
+    (view,) = fakes.plex.playlists()
+    assert str(view.rating_key) == first.plex_key == second.plex_key
+    assert not second.created and view.summary == second.summary
+    assert fakes.plex.request_count("playlist_create") == 1
 
 
 def test_renaming_a_managed_title_renames_the_playlist_in_plex(fakes, settings) -> None:
