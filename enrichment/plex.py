@@ -76,10 +76,6 @@ class PlexItem:
     artist: str = ""  # albums: the album artist
 
 
-def _tags(items: Any) -> list[str]:
-    return [str(t.tag) for t in items or [] if getattr(t, "tag", None)]
-
-
 def _xml_tags(element: Element, kind: str) -> list[str]:
     """The ``tag`` of each ``<Genre>``/``<Style>``/``<Mood>`` child, in order."""
     return [tag for child in element.iterfind(kind) if (tag := child.get("tag"))]

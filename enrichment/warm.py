@@ -46,7 +46,6 @@ logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 50
 IN_FLIGHT_PER_THREAD = 2
-SOURCES = ("plex", "lastfm", "spotify", "artist")
 
 
 @dataclass

@@ -125,7 +125,6 @@ DATABASES: dict[str, dict[str, Any]] = {
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("PLAYLISTER_DB_CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
-IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if IS_SQLITE:
     # Several processes (web, two workers, CLI) write to one file: WAL lets readers run beside
     # the writer, IMMEDIATE takes the write lock when a transaction starts (no deadlocked
@@ -269,7 +268,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
 # Every page, poll and API call reads its session: from the cache (Redis, or the file cache)
 # that is one round trip less than a query; the database keeps it durable behind the cache.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
