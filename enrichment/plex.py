@@ -18,6 +18,7 @@ the log rather than dropped in silence.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from contextlib import contextmanager, suppress
@@ -289,9 +290,8 @@ class PlexLibrary:
         asked as one page of exactly its size; what did not come back is counted and logged.
         A batch whose items are all gone answers 404; a failed request is transient."""
         keys = list(dict.fromkeys(k for k in rating_keys if k))
-        for start in range(0, len(keys), METADATA_BATCH):
+        for batch in itertools.batched(keys, METADATA_BATCH):
             cancel.raise_if_cancelled()
-            batch = keys[start : start + METADATA_BATCH]
             path = f"/library/metadata/{','.join(batch)}"
             headers = {"X-Plex-Container-Start": "0", "X-Plex-Container-Size": str(len(batch))}
             container = None
