@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: runserver leaves static files to WhiteNoise, as every server does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
     "django_q",
@@ -88,6 +90,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -282,7 +285,14 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "staticfiles"
+# WhiteNoise serves the files where the finders find them (static/ and the apps' folders): no
+# collectstatic step, the same under runserver, uvicorn and the tests. It indexes them when
+# the server starts (with PLAYLISTER_DEBUG on it looks again on every request).
+WHITENOISE_USE_FINDERS = True
+# Unversioned files (app.css, the admin's) change with the code: revalidated on every use
+# (an ETag, so a 304). Vendored files carry their version in their name: cached for good.
+WHITENOISE_MAX_AGE = 0
+WHITENOISE_IMMUTABLE_FILE_TEST = rf"^/{STATIC_URL}vendor/"
 
 LOGGING: dict[str, Any] = {
     "version": 1,
