@@ -9,7 +9,7 @@ import threading
 import pytest
 from asgiref.sync import sync_to_async
 
-from jobs.asgi import RequestThread, release_request_thread, releasable_request_threads
+from jobs.asgi import RequestThread, releasable_request_threads, release_request_thread
 
 
 def test_a_request_thread_runs_every_call_on_one_thread_until_released():
