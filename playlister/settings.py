@@ -155,14 +155,16 @@ REDIS_URL = env.str("REDIS_URL", default="")
 PLAYLISTER_CACHE_PREFIX = env.str("PLAYLISTER_CACHE_PREFIX", default="playlister")
 _KEY_PREFIX = PLAYLISTER_CACHE_PREFIX
 if REDIS_URL:
+    # django-redis keeps one redis-py client per server; Django's own backend builds one per
+    # operation, which costs more CPU than the round trip (docs/design.md, "Live store").
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
-            "BACKEND": "playlister.cache.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": _KEY_PREFIX,
         },
         "live": {
-            "BACKEND": "playlister.cache.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"{_KEY_PREFIX}:live",
         },
