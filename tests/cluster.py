@@ -17,6 +17,8 @@ from typing import Any
 
 from django.db import connection
 
+from tests.orphans import PARENT
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -170,7 +172,8 @@ class Cluster:
 
     def start(self, *, wait: bool = True) -> Cluster:
         """Start it; with ``wait`` (the default), return once its workers are up."""
-        env = subprocess_env(**self.extra_env)
+        # It dies with this process, should this one be killed (tests/orphans.py).
+        env = subprocess_env(**{PARENT: str(os.getpid()), **self.extra_env})
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
