@@ -26,7 +26,7 @@ HOST = socket.gethostname()
 
 def finished(days_ago: float, status: str = JobStatus.SUCCESS, **fields) -> JobRun:
     end = timezone.now() - timedelta(days=days_ago)
-    return JobRunFactory(
+    return JobRunFactory.create(
         status=status,
         queued_at=end - timedelta(seconds=5),
         run_after=end - timedelta(seconds=5),
@@ -39,7 +39,7 @@ def finished(days_ago: float, status: str = JobStatus.SUCCESS, **fields) -> JobR
 
 def running(*, worker: str, heartbeat_age: float, attempt: int = 1, **fields) -> JobRun:
     now = timezone.now()
-    return JobRunFactory(
+    return JobRunFactory.create(
         status=JobStatus.RUNNING,
         worker=worker,
         attempt=attempt,
