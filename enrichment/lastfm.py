@@ -87,5 +87,5 @@ def _parse_tags(body: dict[str, Any]) -> list[Tag]:
             count = int(item.get("count", 0))
         except (TypeError, ValueError, OverflowError):
             count = 0
-        tags.append(Tag(name=str(item["name"]), count=count))
+        tags.append(Tag(name=item["name"], count=count))
     return tags

@@ -80,12 +80,13 @@ class FakeSpotify(FakeServer):
         self._catalogue: list[tuple[str, dict[str, object]]] = []
         for artist in library.artists:
             entry = self._entry(artist, unknown_fraction, empty_genres_fraction)
+            if entry is None:
+                continue
             # A stream of its own: the rest of the catalogue stays what it was.
-            fields = random.Random(f"spotify-fields:{library.seed}:{artist.rating_key}")
-            if entry is not None and fields.random() < no_genres_field:
+            fields = f"spotify-fields:{library.seed}:{artist.rating_key}"
+            if no_genres_field and random.Random(fields).random() < no_genres_field:
                 del entry["genres"]
-            if entry is not None:
-                self._catalogue.append((fold(artist.title), entry))
+            self._catalogue.append((fold(artist.title), entry))
 
     # -- catalogue -------------------------------------------------------------------------
 

@@ -9,9 +9,9 @@ itself on ``end`` (otherwise it reconnects and gets the ``end`` event again).
 Under ASGI (uvicorn) the view is async and the body an async generator: it sleeps with
 ``asyncio.sleep`` and does each tick's reads through ``sync_to_async`` on a pooled thread, and
 its request's own thread is let go once the body starts (``jobs.asgi``), so a waiting client
-costs a coroutine, not a thread. Under WSGI (runserver, gunicorn sync
-workers) the body is a plain generator, which holds the request's thread for as long as the
-stream lasts, as WSGI must.
+costs a coroutine, not a thread. Under WSGI (runserver, gunicorn sync workers) the body is a
+plain generator, which holds the request's thread for as long as the stream lasts, as WSGI
+must.
 
 Reads per tick (``POLL_SECONDS``): the live store (a cache get) while the job runs; the row
 every ``ROW_EVERY_SECONDS`` to see status changes, and twice as often while a running job

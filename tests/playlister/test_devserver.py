@@ -4,6 +4,7 @@ banner names every fake of the demo it started, and Ctrl+C stops all of it."""
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import shlex
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.core.management import call_command
 
 from tests.cluster import BASE_DIR, free_port, processes, subprocess_env, wait_for
 
@@ -129,3 +131,34 @@ def test_devserver_serves_on_its_port_names_every_fake_and_stops_all_on_ctrl_c(t
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         proc.wait(10)
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8765/"),
+        ("0.0.0.0", "http://127.0.0.1:8765/"),  # every interface: this machine's loopback
+        ("::", "http://[::1]:8765/"),
+        ("[::1]", "http://[::1]:8765/"),
+        ("playlister.lan", "http://playlister.lan:8765/"),
+    ],
+)
+def test_the_login_line_names_the_address_make_run_serves(host, url, settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    out = io.StringIO()
+    call_command("ensure_admin", "--host", host, "--port", "8765", stdout=out)
+    assert f"Log in at {url} as 'admin'" in out.getvalue()
+
+
+@pytest.mark.parametrize("host", ["bad host", "-x.lan", "a" * 300, "1.2.3.4:80"])
+def test_a_bad_host_is_one_line_and_exit_2(host):
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "devserver", "--host", host],
+        cwd=BASE_DIR,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "neither an IP address nor a host name" in proc.stderr
