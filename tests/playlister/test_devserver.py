@@ -153,7 +153,7 @@ def test_the_login_line_names_the_address_make_run_serves(host, url, settings, t
 @pytest.mark.parametrize("host", ["bad host", "-x.lan", "a" * 300, "1.2.3.4:80"])
 def test_a_bad_host_is_one_line_and_exit_2(host):
     proc = subprocess.run(
-        [sys.executable, "manage.py", "devserver", "--host", host],
+        [sys.executable, "manage.py", "devserver", f"--host={host}"],
         cwd=BASE_DIR,
         env=subprocess_env(),
         capture_output=True,
