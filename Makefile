@@ -8,6 +8,9 @@ SCALED_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/playlister
 # Database 1: the fault tests flush it, which must never touch anything else.
 SCALED_REDIS_URL ?= redis://127.0.0.1:6379/1
 PYTEST_ARGS ?=
+# Where `make run` serves (`make run PORT=8765`, `make run HOST=0.0.0.0`).
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download cannot work).
 CHROMIUM ?= /usr/bin/chromium
@@ -17,6 +20,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help:
 	@echo "make run    set up and serve the app at http://127.0.0.1:8000 with a job cluster"
+	@echo "            (make run HOST=0.0.0.0 PORT=8765 to serve elsewhere)"
 	@echo "make test   set up, lint, and run the test suite on both modes"
 	@echo "make lint   ruff check, ruff format --check, mypy"
 
@@ -34,8 +38,8 @@ $(STAMP): pyproject.toml | $(PY)
 
 run: $(STAMP)
 	$(PY) manage.py migrate --no-input
-	$(PY) manage.py ensure_admin
-	$(PY) manage.py devserver
+	$(PY) manage.py ensure_admin --host $(HOST) --port $(PORT)
+	$(PY) manage.py devserver --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -13,6 +13,7 @@ finished run of the last 30 days).
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from datetime import timedelta
@@ -110,8 +111,7 @@ def _fill(count: int) -> None:
                     copy.write_row(row)
         else:
             one = "(" + ", ".join(["%s"] * len(names)) + ")"
-            for i in range(0, len(rows), BATCH):
-                chunk = rows[i : i + BATCH]
+            for chunk in itertools.batched(rows, BATCH):
                 cursor.execute(
                     f"INSERT INTO job_runs ({columns}) VALUES {', '.join([one] * len(chunk))}",
                     [value for row in chunk for value in row],

@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -444,12 +444,3 @@ class FakeProviders:
         self._proc.join(30)
         if self._proc.is_alive():
             self._proc.kill()
-
-
-@contextlib.contextmanager
-def timer() -> Iterator[Callable[[], float]]:
-    """``with timer() as elapsed: ...; elapsed()`` → seconds (frozen at exit)."""
-    started = time.perf_counter()
-    end: list[float] = []
-    yield lambda: (end[0] if end else time.perf_counter()) - started
-    end.append(time.perf_counter())

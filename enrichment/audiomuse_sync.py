@@ -10,6 +10,7 @@ was read: a 503, a malformed page or a cancel midway leaves every stored row in 
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -226,9 +227,8 @@ def _row(features: TrackFeatures) -> AudioFeatures:
 
 def _delete(stale: list[str], result: SyncResult, progress: Progress, cancel: CancelToken) -> None:
     """Delete rows of tracks AudioMuse-AI no longer lists, in short batches."""
-    for start in range(0, len(stale), DELETE_BATCH):
+    for chunk in itertools.batched(stale, DELETE_BATCH):
         cancel.raise_if_cancelled()
-        chunk = stale[start : start + DELETE_BATCH]
         with transaction.atomic():
             deleted, _ = AudioFeatures.objects.filter(rating_key__in=chunk).delete()
         result.deleted += deleted

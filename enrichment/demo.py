@@ -30,6 +30,19 @@ class Demo:
         self.services.stop()
         self.audiomuse.stop()
 
+    def fakes(self) -> dict[str, str]:
+        """Every fake server this demo runs, by the service it stands in for: its URL."""
+        return {
+            "Plex": self.services.plex_url,
+            "Last.fm": self.services.lastfm_url,
+            "Spotify": self.services.spotify.url,
+            "AudioMuse-AI": self.audiomuse.url,
+        }
+
+    def listing(self) -> list[str]:
+        """One line per fake, for a person: the service it stands in for and its URL."""
+        return [f"  {name:<13} {url}" for name, url in self.fakes().items()]
+
 
 def start_demo(
     *, artists: int = DEMO_ARTISTS, seed: int = DEMO_SEED, latency: float = 0.02, port: int = 0

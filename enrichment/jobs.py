@@ -7,7 +7,6 @@ from django import forms
 from django.conf import settings
 
 from enrichment.audiomuse_sync import sync_audio_features
-from enrichment.http import TransientProviderError
 from enrichment.refresh import refresh_cache
 from enrichment.warm import warm_album_cache, warm_artist_cache
 from jobs import params, registry, schedules
@@ -51,7 +50,6 @@ registry.register(
         label="Warm the artist cache",
         description="Genres for every artist: Plex tags, then Last.fm, then Spotify.",
         params=WarmParams,
-        transient_errors=(TransientProviderError,),
         dedupe=lambda params: "cache-warm",
     )
 )
@@ -62,7 +60,6 @@ registry.register(
         label="Warm the album cache",
         description="Genres for every album: Plex tags, Last.fm album tags, the artist's.",
         params=WarmParams,
-        transient_errors=(TransientProviderError,),
         dedupe=lambda params: "cache-albums",
     )
 )
@@ -73,7 +70,6 @@ registry.register(
         label="Refresh the caches",
         description="Re-fetch entries that are due, most used first.",
         params=RefreshParams,
-        transient_errors=(TransientProviderError,),
         priority=Priority.BACKGROUND,
         dedupe=lambda params: "cache-refresh",
     )
@@ -96,7 +92,6 @@ registry.register(
         params=AudioMuseSyncParams,
         # AudioMuse-AI answers 503 while it is busy analysing; a later attempt usually works.
         max_attempts=5,
-        transient_errors=(TransientProviderError,),
         # Two syncs at once would fetch the same payloads and race on the same rows.
         dedupe=lambda params: "audiomuse-sync",
     )

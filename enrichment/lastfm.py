@@ -77,13 +77,15 @@ def _parse_tags(body: dict[str, Any]) -> list[Tag]:
     raw = toptags.get("tag", []) if isinstance(toptags, dict) else []
     if isinstance(raw, dict):  # a single tag comes as a bare object
         raw = [raw]
+    elif not isinstance(raw, list):  # null or junk: no tags, not a crash
+        raw = []
     tags = []
     for item in raw:
-        if not isinstance(item, dict) or not item.get("name"):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
             continue
         try:
             count = int(item.get("count", 0))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             count = 0
-        tags.append(Tag(name=str(item["name"]), count=count))
+        tags.append(Tag(name=item["name"], count=count))
     return tags

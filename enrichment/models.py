@@ -19,12 +19,6 @@ def cache_expiry(now: datetime | None = None, *, rng: random.Random | None = Non
     return now + timedelta(days=CACHE_TTL_DAYS * factor)
 
 
-class CacheSource(models.TextChoices):
-    PLEX = "plex", "Plex"
-    LASTFM = "lastfm", "Last.fm"
-    SPOTIFY = "spotify", "Spotify"
-
-
 class CacheEntry(models.Model):
     genres = models.JSONField(default=list, blank=True)
     moods = models.JSONField(default=list, blank=True)
@@ -37,10 +31,6 @@ class CacheEntry(models.Model):
 
     class Meta:
         abstract = True
-
-    @property
-    def is_expired(self) -> bool:
-        return self.expires_at <= timezone.now()
 
 
 class ArtistCache(CacheEntry):

@@ -18,6 +18,7 @@ the log rather than dropped in silence.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from contextlib import contextmanager, suppress
@@ -74,10 +75,6 @@ class PlexItem:
     title: str
     genres: list[str]
     artist: str = ""  # albums: the album artist
-
-
-def _tags(items: Any) -> list[str]:
-    return [str(t.tag) for t in items or [] if getattr(t, "tag", None)]
 
 
 def _xml_tags(element: Element, kind: str) -> list[str]:
@@ -293,9 +290,8 @@ class PlexLibrary:
         asked as one page of exactly its size; what did not come back is counted and logged.
         A batch whose items are all gone answers 404; a failed request is transient."""
         keys = list(dict.fromkeys(k for k in rating_keys if k))
-        for start in range(0, len(keys), METADATA_BATCH):
+        for batch in itertools.batched(keys, METADATA_BATCH):
             cancel.raise_if_cancelled()
-            batch = keys[start : start + METADATA_BATCH]
             path = f"/library/metadata/{','.join(batch)}"
             headers = {"X-Plex-Container-Start": "0", "X-Plex-Container-Size": str(len(batch))}
             container = None

@@ -10,7 +10,7 @@ and anything that expires within a week. At most ``limit`` entries per run.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
@@ -24,8 +24,6 @@ from jobs.progress import NULL_PROGRESS, Progress
 
 if TYPE_CHECKING:
     from enrichment.warm import Enrich
-
-E = TypeVar("E", bound=CacheEntry)
 
 
 def due_for_refresh[E: CacheEntry](model: type[E], *, now: datetime, limit: int) -> list[E]:

@@ -14,6 +14,7 @@ few enough that waiting for any to finish stays cheap and a cancel drops little 
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -46,7 +47,6 @@ logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 50
 IN_FLIGHT_PER_THREAD = 2
-SOURCES = ("plex", "lastfm", "spotify", "artist")
 
 
 @dataclass
@@ -332,11 +332,9 @@ def _with_tags(
     """Each item with its full Plex tags to come: one metadata request per
     ``METADATA_BATCH`` items, read in ``plex``'s thread one batch ahead of the items handed
     out, so no provider thread waits for Plex except (briefly) on the first batch."""
-    batches = [
-        todo[start : start + METADATA_BATCH] for start in range(0, len(todo), METADATA_BATCH)
-    ]
+    batches = list(itertools.batched(todo, METADATA_BATCH))
 
-    def read(batch: list[PlexItem]) -> dict[str, Tags]:
+    def read(batch: tuple[PlexItem, ...]) -> dict[str, Tags]:
         return dict(providers.plex.full_tags([i.rating_key for i in batch], cancel=cancel))
 
     ahead = [plex.submit(read, batch) for batch in batches[:2]]
@@ -376,10 +374,10 @@ def _count(
 def _fresh_artist_names(items: Iterable[PlexItem]) -> set[str]:
     names = [normalize_name(i.title) for i in items]
     fresh: set[str] = set()
-    for start in range(0, len(names), 500):
+    for chunk in itertools.batched(names, 500):
         fresh.update(
             ArtistCache.objects.filter(
-                normalized_name__in=names[start : start + 500], expires_at__gt=timezone.now()
+                normalized_name__in=chunk, expires_at__gt=timezone.now()
             ).values_list("normalized_name", flat=True)
         )
     return fresh

@@ -73,12 +73,6 @@ class Snapshot:
     finished: bool = False
     version: int = 0
 
-    @property
-    def fraction(self) -> float | None:
-        if not self.total:
-            return None
-        return min(1.0, self.current / self.total)
-
 
 class ProgressState:
     """Thread-safe in-memory progress with an ETA from the observed rate.

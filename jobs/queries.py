@@ -155,10 +155,6 @@ class TypeMetrics:
     avg_seconds: float | None
     p95_seconds: float | None
 
-    @property
-    def failure_rate(self) -> float:
-        return self.failures / self.runs if self.runs else 0.0
-
 
 class DurationSeconds(Func):
     """``finished_at - started_at`` in seconds, computed by the database itself.

@@ -10,7 +10,7 @@ fields.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jobs.params import ParamsForm, check_bounded, clip, preview
@@ -98,7 +98,6 @@ class JobType:
     window: Callable[[Mapping[str, Any]], str] | None = None
     # The runner also passes ``job_id`` (the JobRun's id) to ``func``, which records it.
     takes_job_id: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def bind(self, params: Mapping[str, Any], **kwargs: Any) -> forms.Form:
         """The params form bound to ``params``, a missing field taking its initial value:

@@ -109,8 +109,6 @@ def _insert(job: JobRun) -> JobRun:
         with transaction.atomic():
             job.save()
     except IntegrityError:
-        if job.dedupe_key is None:
-            raise
         existing = JobRun.objects.filter(
             dedupe_key=job.dedupe_key, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
         ).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -80,15 +81,13 @@ class TagIndex:
         artists: dict[str, Tags] = {}
         albums: dict[tuple[str, str], Tags] = {}
         names_list = sorted(names)
-        for start in range(0, len(names_list), 500):
-            chunk = names_list[start : start + 500]
+        for chunk in itertools.batched(names_list, 500):
             for name, genres, moods in ArtistCache.objects.filter(
                 normalized_name__in=chunk
             ).values_list("normalized_name", "genres", "moods"):
                 artists[name] = (genres, moods)
         by_album_artist = sorted(album_artists)
-        for start in range(0, len(by_album_artist), 500):
-            chunk = by_album_artist[start : start + 500]
+        for chunk in itertools.batched(by_album_artist, 500):
             for artist, album, genres, moods in AlbumCache.objects.filter(
                 normalized_artist__in=chunk
             ).values_list("normalized_artist", "normalized_album", "genres", "moods"):
@@ -283,9 +282,9 @@ def sounds_of(keys: Iterable[str]) -> dict[str, Sound]:
     """AudioMuse's features of these tracks, where it analysed them."""
     keys = list(keys)
     found: dict[str, Sound] = {}
-    for start in range(0, len(keys), 500):
+    for chunk in itertools.batched(keys, 500):
         for key, energy, tempo, music_key, scale in AudioFeatures.objects.filter(
-            rating_key__in=keys[start : start + 500]
+            rating_key__in=chunk
         ).values_list("rating_key", "energy", "tempo", "key", "scale"):
             found[key] = Sound(energy, tempo, music_key, scale)
     return found

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 
-from enrichment.http import TransientProviderError
 from jobs import params, registry, schedules
 from playlister.services import generate_custom_playlists, generate_playlist
 from playlister.windows import DAILY, WINDOWS, Window
@@ -45,7 +44,6 @@ registry.register(
         label="Generate a playlist",
         description="A daily mix for a time of day, or the weekly discovery / throwback mix.",
         params=PlaylistParams,
-        transient_errors=(TransientProviderError,),
         # The seed's history is per window; one generation per window at a time.
         window=lambda params: str(params["window"]),
         dedupe=lambda params: f"playlist:{params['window']}",
@@ -59,7 +57,6 @@ registry.register(
         label="Generate the custom playlists",
         description="Every enabled custom genre/mood playlist, or the one named.",
         params=CustomParams,
-        transient_errors=(TransientProviderError,),
         # One at a time, whichever playlists: two runs must never write one Plex playlist
         # at once, and the runs that name one playlist overlap those that do all of them.
         dedupe=lambda params: "custom-playlists",

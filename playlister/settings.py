@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # Before staticfiles: runserver leaves static files to WhiteNoise, as every server does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
     "django_q",
@@ -88,6 +90,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -125,7 +128,6 @@ DATABASES: dict[str, dict[str, Any]] = {
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("PLAYLISTER_DB_CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
-IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if IS_SQLITE:
     # Several processes (web, two workers, CLI) write to one file: WAL lets readers run beside
     # the writer, IMMEDIATE takes the write lock when a transaction starts (no deadlocked
@@ -153,14 +155,16 @@ REDIS_URL = env.str("REDIS_URL", default="")
 PLAYLISTER_CACHE_PREFIX = env.str("PLAYLISTER_CACHE_PREFIX", default="playlister")
 _KEY_PREFIX = PLAYLISTER_CACHE_PREFIX
 if REDIS_URL:
+    # django-redis keeps one redis-py client per server; Django's own backend builds one per
+    # operation, which costs more CPU than the round trip (docs/design.md, "Live store").
     CACHES: dict[str, dict[str, Any]] = {
         "default": {
-            "BACKEND": "playlister.cache.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": _KEY_PREFIX,
         },
         "live": {
-            "BACKEND": "playlister.cache.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"{_KEY_PREFIX}:live",
         },
@@ -276,7 +280,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
 # Every page, poll and API call reads its session: from the cache (Redis, or the file cache)
 # that is one round trip less than a query; the database keeps it durable behind the cache.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -291,7 +294,14 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "staticfiles"
+# WhiteNoise serves the files where the finders find them (static/ and the apps' folders): no
+# collectstatic step, the same under runserver, uvicorn and the tests. It indexes them when
+# the server starts (with PLAYLISTER_DEBUG on it looks again on every request).
+WHITENOISE_USE_FINDERS = True
+# Unversioned files (app.css, the admin's) change with the code: revalidated on every use
+# (an ETag, so a 304). Vendored files carry their version in their name: cached for good.
+WHITENOISE_MAX_AGE = 0
+WHITENOISE_IMMUTABLE_FILE_TEST = rf"^/{STATIC_URL}vendor/"
 
 LOGGING: dict[str, Any] = {
     "version": 1,

@@ -5,16 +5,19 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
+
+from tests.orphans import PARENT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,6 +34,44 @@ def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
         time.sleep(interval)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Process:
+    """One line of the process table (``/proc/<pid>/stat``)."""
+
+    pid: int
+    state: str
+    ppid: int
+    group: int
+    session: int
+
+    @property
+    def alive(self) -> bool:
+        return self.state not in ("Z", "X")  # a zombie has ended, only its entry is left
+
+
+def processes() -> list[Process]:
+    """Every process on this machine, as the kernel lists them now."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            continue  # it ended meanwhile
+        # The fields after the parenthesised command name: state, ppid, pgrp, session, …
+        state, ppid, group, session = stat.rpartition(")")[2].split()[:4]
+        found.append(Process(int(entry.name), state, int(ppid), int(group), int(session)))
+    return found
 
 
 def marker_events(marker: Path) -> list[tuple[str, int, float]]:
@@ -131,7 +172,8 @@ class Cluster:
 
     def start(self, *, wait: bool = True) -> Cluster:
         """Start it; with ``wait`` (the default), return once its workers are up."""
-        env = subprocess_env(**self.extra_env)
+        # It dies with this process, should this one be killed (tests/orphans.py).
+        env = subprocess_env(**{PARENT: str(os.getpid()), **self.extra_env})
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
@@ -190,7 +232,3 @@ class Cluster:
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-
-def q_settings() -> dict[str, Any]:
-    return dict(settings.Q_CLUSTER)

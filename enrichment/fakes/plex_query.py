@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 LIBTYPES = {8: "artist", 9: "album", 10: "track"}
 TYPE_NUMBERS = {name: number for number, name in LIBTYPES.items()}
-LEVEL = {"artist": 0, "album": 1, "track": 2}
 
 # Parameters that change the shape of an answer, not which items match.
 _PASSIVE = re.compile(r"^(include|exclude|X-Plex-|checkFiles|asyncAugment|skipRefresh)", re.I)

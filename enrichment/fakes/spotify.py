@@ -2,7 +2,8 @@
 
 ``POST /api/token`` stands in for accounts.spotify.com and ``GET /v1/search`` for
 api.spotify.com; both live on one base URL. Genres are treated as optional (Spotify
-deprecated them): a share of artists has ``"genres": []``.
+deprecated them): a share of artists has ``"genres": []``, and ``no_genres_field`` of them
+(none by default) no ``genres`` field at all.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class FakeSpotify(FakeServer):
         max_limit: int = 10,
         unknown_fraction: float = 0.05,
         empty_genres_fraction: float = 0.2,
+        no_genres_field: float = 0.0,
         port: int = 0,
         latency: float = 0.0,
         faults: FaultPlan | None = None,
@@ -78,8 +80,13 @@ class FakeSpotify(FakeServer):
         self._catalogue: list[tuple[str, dict[str, object]]] = []
         for artist in library.artists:
             entry = self._entry(artist, unknown_fraction, empty_genres_fraction)
-            if entry is not None:
-                self._catalogue.append((fold(artist.title), entry))
+            if entry is None:
+                continue
+            # A stream of its own: the rest of the catalogue stays what it was.
+            fields = f"spotify-fields:{library.seed}:{artist.rating_key}"
+            if no_genres_field and random.Random(fields).random() < no_genres_field:
+                del entry["genres"]
+            self._catalogue.append((fold(artist.title), entry))
 
     # -- catalogue -------------------------------------------------------------------------
 

@@ -62,10 +62,6 @@ def _what(default: DefaultSchedule) -> tuple[Any, ...]:
     return (default.job_type, default.cron, default.params, default.label)
 
 
-def undeclare(name: str) -> None:
-    _defaults.pop(name, None)
-
-
 def defaults() -> list[DefaultSchedule]:
     """The declared defaults that apply here, in the order they were declared."""
     return [d for d in _defaults.values() if d.applies()]

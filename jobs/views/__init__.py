@@ -4,8 +4,9 @@
 * ``api``    — the seed's JSON API (start, cancel, cancel-running, queue stats, a job as JSON);
 * ``stream`` — a job's progress as Server-Sent Events;
 * ``access`` — who may call what: login for pages, 401/403 as JSON for the API;
-* ``present`` — what a person sees of a job (formatting, JSON shapes), shared by all three;
-* ``assets`` — htmx and the stylesheet, served by the app itself.
+* ``present`` — what a person sees of a job (formatting, JSON shapes), shared by all three.
+
+Static files are the project's concern (WhiteNoise, ``playlister.settings``).
 
 Read-only queries shaped for these screens live in ``jobs.queries``.
 """

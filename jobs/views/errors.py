@@ -54,7 +54,7 @@ def _api_routes(
 ) -> Iterator[tuple[re.Pattern[str], dict[str, str]]]:
     for entry in patterns:
         if not isinstance(entry.pattern, RoutePattern):
-            continue  # regex routes (static files) are no API
+            continue  # regex routes (the admin's) are no API
         regex, found = _loose(str(entry.pattern))
         both = {**(converters or {}), **found}
         if isinstance(entry, URLResolver):

@@ -7,10 +7,11 @@ total, message, eta, sourceCounts, status), a ``: ping`` comment after
 itself on ``end`` (otherwise it reconnects and gets the ``end`` event again).
 
 Under ASGI (uvicorn) the view is async and the body an async generator: it sleeps with
-``asyncio.sleep`` and does each tick's reads through ``sync_to_async`` on a pooled thread, so
-a waiting client costs a coroutine, not a thread. Under WSGI (runserver, gunicorn sync
-workers) the body is a plain generator, which holds the request's thread for as long as the
-stream lasts, as WSGI must.
+``asyncio.sleep`` and does each tick's reads through ``sync_to_async`` on a pooled thread, and
+its request's own thread is let go once the body starts (``jobs.asgi``), so a waiting client
+costs a coroutine, not a thread. Under WSGI (runserver, gunicorn sync workers) the body is a
+plain generator, which holds the request's thread for as long as the stream lasts, as WSGI
+must.
 
 Reads per tick (``POLL_SECONDS``): the live store (a cache get) while the job runs; the row
 every ``ROW_EVERY_SECONDS`` to see status changes, and twice as often while a running job
@@ -24,12 +25,13 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import SyncToAsync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
 from jobs import live, selectors
+from jobs.asgi import release_request_thread
 from jobs.models import JobRun, JobStatus
 from jobs.views.access import api_endpoint, json_error
 from jobs.views.present import end_event
@@ -105,31 +107,9 @@ def _sync_events(stream: JobStream) -> Iterator[str]:
         time.sleep(POLL_SECONDS)
 
 
-def _release_request_thread() -> None:
-    """Let go of the thread Django's ASGI handler keeps for this request.
-
-    The handler runs every request in an asgiref ``ThreadSensitiveContext``; the first
-    thread-sensitive call in it (the ``request_started`` signal's sync receivers) starts a
-    one-thread executor that lives until the response ends, which for a stream of a long
-    job means hours of an idle thread per client. The request's sync work is done once the
-    body streams, so shut that executor down now; a later thread-sensitive call of this
-    request (the response's close) starts a new one for a moment. This leans on asgiref's
-    internals, hence the guards: if they change, a stream merely keeps its thread again.
-    """
-    context_var = getattr(SyncToAsync, "thread_sensitive_context", None)
-    executors = getattr(SyncToAsync, "context_to_thread_executor", None)
-    if context_var is None or executors is None:
-        return
-    context = context_var.get(None)
-    if context is None or getattr(context, "_executor", None) is not None:
-        return  # no per-request context, or one whose executor its owner manages
-    executor = executors.pop(context, None)
-    if executor is not None:
-        executor.shutdown(wait=False)
-
-
 async def _async_events(stream: JobStream) -> AsyncIterator[str]:
-    _release_request_thread()
+    # The request's sync work is done: its thread need not wait hours for the stream's end.
+    release_request_thread()
     yield stream.opening()
     # Not thread-sensitive: each tick borrows a thread of the loop's shared pool for its
     # reads and gives it back; a sleeping stream holds no thread.

@@ -7,7 +7,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from enrichment.demo import provider_settings
-from enrichment.fakes import DemoServices, Library, generate_library, start_demo_services
+from enrichment.fakes import (
+    DemoServices,
+    FakeLastFm,
+    Library,
+    generate_library,
+    start_demo_services,
+)
+from enrichment.fakes.models import Artist
 
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -48,3 +55,16 @@ def serving(settings: object, library: Library, **extra: object) -> Iterator[Dem
     with start(library) as services:
         configure(settings, services, **extra)
         yield services
+
+
+def lastfm_known(
+    lastfm: FakeLastFm, library: Library, count: int | None = None
+) -> tuple[Artist, list[tuple[str, int]]]:
+    """An artist Last.fm knows with ``count`` tags (None: more than one), and its tags."""
+    for artist in library.artists:
+        tags = lastfm.artist_tags(artist)
+        if tags is None:
+            continue
+        if (count is None and len(tags) > 1) or len(tags) == count:
+            return artist, tags
+    raise LookupError("no such artist in the test library")

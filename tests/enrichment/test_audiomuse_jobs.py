@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from enrichment.fakes import FakeAudioMuse, Library
-from enrichment.http import TransientProviderError
 from enrichment.models import AudioFeatures
 from jobs import registry, services
 from jobs.models import JobRun, JobStatus, Trigger
@@ -37,7 +36,6 @@ def test_the_job_type_is_registered_with_its_policy() -> None:
     spec = registry.get("audiomuse-sync")
     assert spec.label == "Sync AudioMuse-AI features"
     assert spec.max_attempts == 5
-    assert TransientProviderError in spec.transient_errors
     assert spec.dedupe_key_for({}) == spec.dedupe_key_for({"dry_run": True}) == "audiomuse-sync"
     assert spec.validate({}) == {"dry_run": False}
     assert spec.validate({"dry_run": "true"}) == {"dry_run": True}

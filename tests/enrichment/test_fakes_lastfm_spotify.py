@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from enrichment.fakes import FakeLastFm, FakeSpotify, FaultPlan, Library, RateLimit
+from tests.enrichment.helpers import lastfm_known
 
 API_KEY = "test-lastfm-key"
 CLIENT_ID = "test-client-id"
@@ -38,22 +39,11 @@ def _top_tags(server: FakeLastFm, artist: str, **extra: str) -> requests.Respons
     return requests.get(f"{server.url}/2.0/", params=params, timeout=5)
 
 
-def _known(lastfm: FakeLastFm, library: Library, count: int | None = None):
-    """An artist Last.fm knows with ``count`` tags (None = more than one)."""
-    for artist in library.artists:
-        tags = lastfm.artist_tags(artist)
-        if tags is None:
-            continue
-        if (count is None and len(tags) > 1) or len(tags) == count:
-            return artist, tags
-    raise LookupError("no such artist in the test library")
-
-
 # -- Last.fm -------------------------------------------------------------------------------
 
 
 def test_lastfm_top_tags_shape(lastfm: FakeLastFm, library: Library) -> None:
-    artist, expected = _known(lastfm, library)
+    artist, expected = lastfm_known(lastfm, library)
 
     response = _top_tags(lastfm, artist.title)
 
@@ -83,7 +73,7 @@ def test_lastfm_tags_mix_genres_with_low_count_noise(lastfm: FakeLastFm, library
 
 
 def test_lastfm_single_tag_is_a_bare_object(lastfm: FakeLastFm, library: Library) -> None:
-    artist, expected = _known(lastfm, library, count=1)
+    artist, expected = lastfm_known(lastfm, library, count=1)
 
     tag = _top_tags(lastfm, artist.title).json()["toptags"]["tag"]
 

@@ -14,7 +14,7 @@ from enrichment.fakes import FaultPlan
 from enrichment.http import ProviderConfigError, TransientProviderError
 from enrichment.models import AlbumCache, ArtistCache
 from enrichment.names import normalize_name
-from enrichment.plex import METADATA_BATCH, PlexLibrary, Tags, _tags, connect
+from enrichment.plex import METADATA_BATCH, PlexLibrary, Tags, connect
 from enrichment.refresh import due_for_refresh, refresh_cache
 from enrichment.warm import warm_album_cache, warm_artist_cache
 from jobs.models import JobStatus
@@ -71,6 +71,11 @@ def test_a_plex_metadata_failure_fails_the_warm_not_each_item(small):
     with pytest.raises(TransientProviderError, match="Plex: metadata request failed"):
         warm_artist_cache(concurrency=4, skip_cached=False)
     assert not ArtistCache.objects.exists()
+
+
+def _tags(items) -> list[str]:
+    """The tag names of plexapi's tag objects (``Genre``, ``Style``, ``Mood``)."""
+    return [str(t.tag) for t in items or [] if getattr(t, "tag", None)]
 
 
 def test_listing_and_tags_read_from_the_xml_match_plexapis_objects(settings):

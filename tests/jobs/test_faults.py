@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import os
 import signal
-from pathlib import Path
 
 import pytest
 import redis
@@ -19,10 +18,6 @@ from tests.cluster import enqueue_concurrently, marker_events, max_overlap, wait
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 
 scaled_only = pytest.mark.skipif(not settings.REDIS_URL, reason="needs the Redis broker")
-
-
-def _done(markers: list[Path]) -> bool:
-    return all(any(e[0] == "done" for e in marker_events(m)) for m in markers)
 
 
 def _all_finished(ids: list[int]) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ from django.utils import timezone
 from jobs import services
 from jobs.models import JobRun, JobStatus
 from jobs.views import stream
-from tests.cluster import BASE_DIR, subprocess_env, wait_for
+from tests.cluster import BASE_DIR, free_port, subprocess_env, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("drained")]
 
@@ -136,12 +135,6 @@ def test_stream_of_a_finished_job_is_just_its_end(live_server, session_cookie):
 
 
 # -- ASGI (uvicorn) --------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def uvicorn_server(transactional_db, tmp_path: Path) -> Iterator[tuple[str, int]]:
     """``uvicorn playlister.asgi:application`` on the test database: (base URL, pid)."""

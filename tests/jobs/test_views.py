@@ -102,6 +102,16 @@ def test_htmx_and_the_stylesheet_are_served_by_the_app_without_login(client, pat
     assert b"".join(response.streaming_content)
 
 
+def test_static_files_are_revalidated_unless_their_name_carries_their_version(client):
+    css = client.get("/static/css/app.css")
+    assert css["Cache-Control"] == "max-age=0, public"
+    assert client.get("/static/css/app.css", HTTP_IF_NONE_MATCH=css["ETag"]).status_code == 304
+    htmx = client.get("/static/vendor/htmx-2.0.11.min.js")
+    assert htmx["Cache-Control"].endswith("public, immutable")
+    assert client.get("/static/admin/css/base.css").status_code == 200  # the admin's own
+    assert client.get("/static/css/missing.css").status_code == 404
+
+
 def test_pages_load_htmx_and_the_stylesheet_from_the_app_not_a_cdn(web):
     html = web.get("/").content.decode()
     assert '<script src="/static/vendor/htmx-2.0.11.min.js" defer>' in html

@@ -3,6 +3,7 @@ queries per request, and the history query served from an index (checked with EX
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from datetime import timedelta
@@ -105,8 +106,7 @@ def big_table(django_db_setup, django_db_blocker):
             else:
                 one = "(" + ", ".join(["%s"] * len(names)) + ")"
                 batch = 500  # rows per INSERT, well below SQLite's limit on parameters
-                for i in range(0, len(rows), batch):
-                    chunk = rows[i : i + batch]
+                for chunk in itertools.batched(rows, batch):
                     cursor.execute(
                         f"INSERT INTO job_runs ({columns}) VALUES {', '.join([one] * len(chunk))}",
                         [value for row in chunk for value in row],

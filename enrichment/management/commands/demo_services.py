@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
 
 class Command(OneLineCommand):
-    help = "Serve a generated demo library through fake Plex, Last.fm and Spotify servers."
+    help = (
+        "Serve a generated demo library through fake Plex, Last.fm, Spotify and AudioMuse-AI "
+        "servers."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--artists", type=int_between(1, 100_000), default=DEMO_ARTISTS)
@@ -46,8 +49,12 @@ class Command(OneLineCommand):
             ) from None
         try:
             self.stdout.write(
-                f"Demo library of {options['artists']} artists served. Point Playlister at it "
-                "(these secrets are generated for the fakes and valid only here):"
+                f"Demo library of {options['artists']} artists served by local fake servers:"
+            )
+            self.stdout.write("\n".join(demo.listing()))
+            self.stdout.write(
+                "Point Playlister at them (these secrets are generated for the fakes and valid "
+                "only here):"
             )
             for name, value in demo_settings(demo).items():
                 self.stdout.write(f"export {name}={shlex.quote(value)}")

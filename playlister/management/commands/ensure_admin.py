@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+
+from jobs.cli import OneLineCommand
+from playlister.management.commands.devserver import (
+    add_address_arguments,
+    browser_url,
+    shown_path,
+)
+
+if TYPE_CHECKING:
+    from argparse import ArgumentParser
 
 
-class Command(BaseCommand):
-    help = "Create an admin user if none exists and say how to log in."
+class Command(OneLineCommand):
+    help = "Create an admin user if none exists and say how to log in (at --host/--port)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        add_address_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         user_model = get_user_model()
@@ -25,12 +37,8 @@ class Command(BaseCommand):
                 password_file.chmod(0o600)
             self.stdout.write(self.style.SUCCESS(f"Created the admin user '{username}'."))
         if password_file.exists():
-            shown = (
-                password_file.relative_to(settings.BASE_DIR)
-                if password_file.is_relative_to(settings.BASE_DIR)
-                else password_file
-            )
-            where = f"the password is in {shown}"
+            where = f"the password is in {shown_path(password_file)}"
         else:
             where = "with the password you set (manage.py changepassword to reset it)"
-        self.stdout.write(f"Log in at http://127.0.0.1:8000/ as '{username}' — {where}.")
+        url = browser_url(options["host"], options["port"])
+        self.stdout.write(f"Log in at {url} as '{username}' — {where}.")
