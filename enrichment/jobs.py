@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
+from enrichment import present
 from enrichment.audiomuse_sync import sync_audio_features
 from enrichment.http import TransientProviderError
 from enrichment.refresh import refresh_cache
@@ -53,6 +54,9 @@ registry.register(
         params=WarmParams,
         transient_errors=(TransientProviderError,),
         dedupe=lambda params: "cache-warm",
+        group="Library data",
+        rank=10,
+        present=lambda result: present.present_warm(result, present.ARTISTS),
     )
 )
 registry.register(
@@ -64,6 +68,9 @@ registry.register(
         params=WarmParams,
         transient_errors=(TransientProviderError,),
         dedupe=lambda params: "cache-albums",
+        group="Library data",
+        rank=11,
+        present=lambda result: present.present_warm(result, present.ALBUMS),
     )
 )
 registry.register(
@@ -76,6 +83,9 @@ registry.register(
         transient_errors=(TransientProviderError,),
         priority=Priority.BACKGROUND,
         dedupe=lambda params: "cache-refresh",
+        group="Library data",
+        rank=12,
+        present=lambda result: present.present_warm(result, present.ENTRIES),
     )
 )
 
@@ -99,6 +109,9 @@ registry.register(
         transient_errors=(TransientProviderError,),
         # Two syncs at once would fetch the same payloads and race on the same rows.
         dedupe=lambda params: "audiomuse-sync",
+        group="Library data",
+        rank=13,
+        present=present.present_sync,
     )
 )
 

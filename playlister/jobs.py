@@ -6,6 +6,7 @@ from django import forms
 
 from enrichment.http import TransientProviderError
 from jobs import params, registry, schedules
+from playlister.present import present_custom, present_playlist
 from playlister.services import generate_custom_playlists, generate_playlist
 from playlister.windows import DAILY, WINDOWS, Window
 
@@ -14,8 +15,14 @@ from playlister.windows import DAILY, WINDOWS, Window
 MAX_SEED = 2**53 - 1
 
 
+# A choice of the form that starts one job per window (``JobType.expand``).
+ALL_WINDOWS = "all"
+
+
 class PlaylistParams(params.ParamsForm):
-    window = forms.ChoiceField(choices=[(w.value, w.value) for w in Window])
+    window = forms.ChoiceField(
+        choices=[*((w.value, WINDOWS[w].label) for w in Window), (ALL_WINDOWS, "All windows")]
+    )
     dry_run = params.BooleanField(help_text="Choose, write nothing.")
     seed = forms.IntegerField(
         required=False,
@@ -41,6 +48,12 @@ registry.register(
         window=lambda params: str(params["window"]),
         dedupe=lambda params: f"playlist:{params['window']}",
         takes_job_id=True,
+        present=present_playlist,
+        group="Playlists",
+        rank=1,
+        expand=lambda p: (
+            [{**p, "window": w.value} for w in Window] if p["window"] == ALL_WINDOWS else [dict(p)]
+        ),
     )
 )
 registry.register(
@@ -53,6 +66,9 @@ registry.register(
         transient_errors=(TransientProviderError,),
         dedupe=lambda params: "custom-playlists",
         takes_job_id=True,
+        present=present_custom,
+        group="Playlists",
+        rank=2,
     )
 )
 
