@@ -43,6 +43,7 @@ from jobs import follow, registry, services
 from jobs.cancel import CancelEvent
 from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, Trigger
 from jobs.progress import source_names
+from jobs.results import readable_error
 from jobs.runner import execute
 
 if TYPE_CHECKING:
@@ -436,7 +437,7 @@ def _exit_unless_success(job: JobRun, stderr: Any, *, code: int, quiet: bool = F
         if quiet:
             stderr.write("(--traceback shows where it failed)")
         # Last: what a person (or a script reading the last line) needs.
-        stderr.write(f"Job {job.pk} failed: {job.error}")
+        stderr.write(f"Job {job.pk} failed: {readable_error(job.error)}")
         sys.exit(EXIT_FAILED)
     return job
 

@@ -23,7 +23,11 @@ class Command(OneLineCommand):
     help = "Serve the app (runserver) with a Django-Q2 cluster beside it; Ctrl+C stops both."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--addrport",
+            default="127.0.0.1:8000",
+            help="Where the web server listens, HOST:PORT (default: 127.0.0.1:8000).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
