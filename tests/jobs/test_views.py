@@ -215,6 +215,107 @@ def test_the_live_store_is_read_once_per_page_however_many_jobs_run(web, monkeyp
     assert f'id="run-{without.pk}"' in html
 
 
+def _card(html: str, job: JobRun) -> str:
+    card = html[html.index(f'id="job-{job.pk}"') :]
+    return card[: card.index("</article>")]
+
+
+def test_only_a_running_job_has_a_bar_and_its_current_item_is_labelled(web):
+    counted = running(progress_current=2, progress_total=8, progress_message="Orky")
+    unknown = running(progress_total=None, progress_message="Reading Plex")
+    queued = JobRunFactory()
+    waiting = JobRunFactory(
+        attempt=1,
+        run_after=timezone.now() + timedelta(minutes=5),
+        error="Attempt 1 of 3 failed: TransientError: HTTP 503",
+    )
+    html = web.get("/").content.decode()
+    assert '<progress value="2" max="8"' in _card(html, counted)
+    assert '<p class="message"><span class="label">Now:</span> Orky</p>' in _card(html, counted)
+    # A total not known yet: the only bar that moves by itself.
+    assert '<progress aria-label="Progress of job' in _card(html, unknown)
+    assert "<progress" not in _card(html, queued)
+    assert "<progress" not in _card(html, waiting)
+    assert "next attempt at" in _card(html, waiting) and "next attempt at" not in _card(
+        html, queued
+    )
+    assert "Attempt 1 of 3 failed: HTTP 503" in _card(html, waiting)
+
+
+@pytest.mark.parametrize("listed", [50, 1], ids=["all listed", "more than listed"])
+def test_runs_from_a_terminal_or_cron_are_counted_beside_the_queue(web, monkeypatch, listed):
+    monkeypatch.setattr(pages, "ACTIVE_LIMIT", listed)
+    cli = running(direct=True, trigger=Trigger.CLI)
+    running(direct=True, trigger=Trigger.CLI)
+    running(direct=True, trigger=Trigger.SCHEDULE)
+    running()
+    html = web.get("/partials/live", headers=HTMX).content.decode()
+    assert "Also 2 running from the CLI, 1 from cron, outside the queue." in html
+    assert '<span class="n" data-stat="active">1</span>' in html
+    if listed > 1:
+        assert '<span class="muted trigger">from the CLI</span>' in _card(html, cli)
+
+
+def test_recent_runs_on_the_dashboard_say_how_they_ended(web):
+    done = finished(job_type="test-steps", result={"steps": 3})
+    failed = finished(status=JobStatus.FAILED, error="ValueError: step 2 failed")
+    cancelled = finished(status=JobStatus.CANCELLED, error="")
+    html = web.get("/").content.decode()
+    assert '<td data-label="Outcome" class="outcome">Steps: 3</td>' in _row(html, done)
+    assert ">Step 2 failed</td>" in _row(html, failed)
+    assert ">Cancelled.</td>" in _row(html, cancelled)
+
+
+def test_the_start_forms_come_under_headings_playlists_first(web):
+    html = web.get("/").content.decode()
+    start = html[html.index('id="start-heading"') :]
+    headings = re.findall(r"<h3>([^<]+)</h3>", start)
+    assert headings == ["Playlists", "Library data", "Other jobs"]
+    ids = re.findall(r'<form class="card start-form" id="start-([\w-]+)"', start)
+    assert ids[:6] == [
+        "playlist",
+        "custom-playlists",
+        "cache-warm",
+        "cache-albums",
+        "cache-refresh",
+        "audiomuse-sync",
+    ]
+    window = start[start.index('name="window"') :]
+    window = window[: window.index("</select>")]
+    assert '<option value="morning">Morning</option>' in window
+    assert '<option value="all">All windows</option>' in window
+
+
+def test_all_windows_start_one_job_each_and_the_form_keeps_its_choice(web):
+    response = web.post(
+        "/actions/playlist/start", {"window": "all", "dry_run": ["false", "on"]}, headers=HTMX
+    )
+    assert response.status_code == 202
+    html = response.content.decode()
+    jobs = JobRun.objects.filter(job_type="playlist").order_by("id")
+    assert [j.window for j in jobs] == ["morning", "afternoon", "evening", "discovery", "throwback"]
+    assert all(j.params["dry_run"] for j in jobs)
+    assert html.count('href="/jobs/') == 5
+    assert '<option value="all" selected>All windows</option>' in html
+    assert re.search(r'<input type="checkbox" name="dry_run"[^>]*checked', html)
+    assert 'data-dismiss="10"' in html  # the note goes by itself
+    # The JSON API says so too; a second start finds them all active.
+    again = web.post("/actions/playlist/start", {"window": "all"}, content_type="application/json")
+    assert again.status_code == 200
+    body = again.json()
+    assert [j["jobId"] for j in body["jobs"]] == [j.pk for j in jobs]
+    assert all(j["deduplicated"] for j in body["jobs"])
+
+
+def test_a_route_that_starts_one_job_refuses_all_windows():
+    from jobs import services
+    from jobs.registry import JobParamsError
+
+    with pytest.raises(JobParamsError, match="stand for 5 jobs"):
+        services.enqueue("playlist", {"window": "all"})
+    assert not JobRun.objects.exists()
+
+
 # -- history ---------------------------------------------------------------------------------
 def test_history_filters_by_type_status_trigger_and_dates(web):
     old = finished(queued_at=timezone.now() - timedelta(days=10))
