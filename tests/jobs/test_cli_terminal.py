@@ -15,7 +15,9 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.management import get_commands, load_command_class
@@ -141,12 +143,9 @@ def test_a_run_with_everything_cached_says_so_in_words():
     )
 
 
-def _column_starts(lines: list[str], words: list[str]) -> set[tuple[int, ...]]:
+def _column_starts(lines: list[str], words: list[str]) -> set[int]:
     """Where (in terminal cells) each word starts on each line."""
-    starts = set()
-    for line, word in zip(lines, words, strict=True):
-        starts.add((cells(line[: line.index(word)]),))
-    return starts
+    return {cells(line[: line.index(word)]) for line, word in zip(lines, words, strict=True)}
 
 
 def test_jobs_list_and_stats_keep_their_columns_however_long_a_name():
@@ -221,7 +220,7 @@ DJANGO_OPTIONS = {
 }  # fmt: skip
 
 
-def _actions(parser):  # type: ignore[no-untyped-def]
+def _actions(parser: Any) -> Iterator[tuple[str, Any]]:
     for action in parser._actions:
         if action.__class__.__name__ == "_SubParsersAction":
             for name, sub in action.choices.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.http import HttpResponse
 from django.urls import include, path
 from django.utils import timezone
 from hypothesis import given
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from jobs import registry, selectors
 from jobs.models import JobStatus
 from jobs.registry import JobError
-from jobs.results import UNEXPECTED, present_default, readable_error, value_text
+from jobs.results import UNEXPECTED, Link, present_default, readable_error, value_text
 from jobs.runner import one_line
 from jobs.terminal import cells, clip, columns
 from jobs.views.present import end_event
@@ -23,7 +24,14 @@ from tests.browser import seed
 from tests.factories import JobRunFactory
 from tests.jobs.junk import JUNK_SETTINGS, json_values
 
-TYPES = ["cache-warm", "cache-albums", "cache-refresh", "audiomuse-sync", "playlist", "custom-playlists"]  # fmt: skip
+TYPES = [
+    "cache-warm",
+    "cache-albums",
+    "cache-refresh",
+    "audiomuse-sync",
+    "playlist",
+    "custom-playlists",
+]
 
 
 def test_a_warm_says_what_it_did_where_genres_came_from_and_what_failed():
@@ -45,26 +53,47 @@ def test_a_warm_with_more_failures_than_listed_says_how_many_it_shows():
     assert shown.tables[1].columns == ("Album", "Reason")
 
 
+ALL_CACHED = "All 300 albums were cached and fresh: nothing to fetch."
+DRY_REFRESH = (
+    "Would refresh 198 of 200 entries looked up (2 failed); a dry run, nothing was written."
+)
+SYNCED = (
+    "AudioMuse-AI lists 2,210 tracks: fetched 64 (40 new, 24 updated), deleted 7, 2,139 unchanged."
+)
+DRY_PLAYLIST = (
+    "Chose 50 tracks (3h 24m) for “🌅 Daily Morning Mix”; a dry run, nothing was written."
+)
+CUSTOMS = "Wrote 2 custom playlists (55 tracks); 1 skipped, no tracks match."
+
+
 @pytest.mark.parametrize(
     ("job_type", "result", "summary"),
     [
-        ("cache-albums", seed.ALBUMS_ALL_CACHED, "All 300 albums were cached and fresh: nothing to fetch."),
+        ("cache-albums", seed.ALBUMS_ALL_CACHED, ALL_CACHED),
         ("cache-warm", {"total": 0}, "The Plex library has no artists: nothing to do."),
         ("cache-refresh", {"total": 0}, "Nothing was due for a refresh."),
-        ("cache-refresh", {"total": 200, "failed": 2, "dry_run": True},
-         "Would refresh 198 of 200 entries looked up (2 failed); a dry run, nothing was written."),
-        ("audiomuse-sync", seed.SYNC,
-         "AudioMuse-AI lists 2,210 tracks: fetched 64 (40 new, 24 updated), deleted 7, 2,139 unchanged."),
-        ("audiomuse-sync", {"listed": 1, "unchanged": 1}, "AudioMuse-AI lists 1 track: all were up to date."),
+        ("cache-refresh", {"total": 200, "failed": 2, "dry_run": True}, DRY_REFRESH),
+        ("audiomuse-sync", seed.SYNC, SYNCED),
+        (
+            "audiomuse-sync",
+            {"listed": 1, "unchanged": 1},
+            "AudioMuse-AI lists 1 track: all were up to date.",
+        ),
         ("playlist", seed.PLAYLIST, "Wrote 50 tracks (3h 24m) to “🌅 Daily Morning Mix”."),
-        ("playlist", {**seed.PLAYLIST, "dry_run": True},
-         "Chose 50 tracks (3h 24m) for “🌅 Daily Morning Mix”; a dry run, nothing was written."),
-        ("playlist", {"window": "evening", "tracks": 0},
-         "No tracks could be chosen for “Evening”: nothing was written."),
-        ("custom-playlists", seed.CUSTOM, "Wrote 2 custom playlists (55 tracks); 1 skipped, no tracks match."),
-        ("custom-playlists", {"playlists": [], "skipped": []}, "No custom playlist is enabled: nothing to do."),
+        ("playlist", {**seed.PLAYLIST, "dry_run": True}, DRY_PLAYLIST),
+        (
+            "playlist",
+            {"window": "evening", "tracks": 0},
+            "No tracks could be chosen for “Evening”: nothing was written.",
+        ),
+        ("custom-playlists", seed.CUSTOM, CUSTOMS),
+        (
+            "custom-playlists",
+            {"playlists": [], "skipped": []},
+            "No custom playlist is enabled: nothing to do.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_job_type_says_its_result_in_one_sentence(job_type, result, summary):
     assert registry.presented(job_type, result).summary == summary
 
@@ -77,13 +106,11 @@ def test_custom_playlists_are_one_line_each_without_escapes():
 
 
 # The playlists app with a generation page, as it is about to have one.
+generation = path("<int:pk>/", lambda request, pk: HttpResponse(), name="playlist")
 urlpatterns = [
     path("jobs/", include("jobs.urls")),
-    path(
-        "playlists/",
-        include(([*web_urls.urlpatterns, path("<int:pk>/", lambda r, pk: None, name="playlist")], "playlister")),
-    ),
-]  # fmt: skip
+    path("playlists/", include(([*web_urls.urlpatterns, generation], "playlister"))),
+]
 
 
 def test_a_playlist_links_its_generation_page_or_else_the_playlists_page(settings):
@@ -93,7 +120,8 @@ def test_a_playlist_links_its_generation_page_or_else_the_playlists_page(setting
     (link,) = registry.presented("playlist", seed.PLAYLIST).links
     assert (link.text, link.url) == ("This generation", "/playlists/7/")
     (table,) = registry.presented("custom-playlists", seed.CUSTOM).tables
-    assert table.rows[0][0].url == "/playlists/8/"  # type: ignore[union-attr]
+    assert isinstance(table.rows[0][0], Link)
+    assert table.rows[0][0].url == "/playlists/8/"
     # A dry run wrote nothing to link to.
     assert registry.presented("playlist", {**seed.PLAYLIST, "dry_run": True}).links == ()
 

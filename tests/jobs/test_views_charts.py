@@ -35,7 +35,7 @@ def run_at(at: datetime, *, status: str = JobStatus.SUCCESS, seconds: float = 2.
     )
 
 
-def _counts(chart: charts.Chart) -> dict[date, dict[str, float]]:
+def _counts(chart: charts.Chart) -> dict[date, dict[str, float | None]]:
     return {
         day: {s.label: s.values[n] for s in chart.series if s.values[n]}
         for n, day in enumerate(chart.days)
@@ -62,16 +62,16 @@ def test_runs_count_for_the_day_they_were_queued_on_in_the_viewer_s_zone(zone, i
     for at in moments:
         run_at(at)
     tz = ZoneInfo(zone)
-    expected: dict[date, dict[str, float]] = {}
+    expected: dict[date, dict[str, float | None]] = {}
     for at in moments:
         day = at.astimezone(tz).date()
-        expected.setdefault(day, {"Success": 0})["Success"] += 1
+        counted = expected.setdefault(day, {"Success": 0.0})
+        counted["Success"] = (counted["Success"] or 0.0) + 1
     with timezone.override(tz):
         days = sorted(expected)
-        filters = HistoryFilters(
-            since=timezone.make_aware(datetime.combine(days[0] - timedelta(days=1), datetime.min.time())),
-            until=timezone.make_aware(datetime.combine(days[-1] + timedelta(days=2), datetime.min.time())),
-        )  # fmt: skip
+        start = datetime.combine(days[0] - timedelta(days=1), datetime.min.time())
+        end = datetime.combine(days[-1] + timedelta(days=2), datetime.min.time())
+        filters = HistoryFilters(since=timezone.make_aware(start), until=timezone.make_aware(end))
         chart = charts.runs_per_day(filters)
     assert _counts(chart) == expected
 
