@@ -33,6 +33,8 @@ LIST_FIELDS = (
     "priority",
     "attempt",
     "max_attempts",
+    # A queued card says when a retry's next attempt is due.
+    "run_after",
     "queued_at",
     "started_at",
     "finished_at",
