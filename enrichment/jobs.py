@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
+from enrichment import present
 from enrichment.audiomuse_sync import sync_audio_features
 from enrichment.refresh import refresh_cache
 from enrichment.warm import warm_album_cache, warm_artist_cache
@@ -51,6 +52,9 @@ registry.register(
         description="Genres for every artist: Plex tags, then Last.fm, then Spotify.",
         params=WarmParams,
         dedupe=lambda params: "cache-warm",
+        group="Library data",
+        rank=10,
+        present=lambda result: present.present_warm(result, present.ARTISTS),
     )
 )
 registry.register(
@@ -61,6 +65,9 @@ registry.register(
         description="Genres for every album: Plex tags, Last.fm album tags, the artist's.",
         params=WarmParams,
         dedupe=lambda params: "cache-albums",
+        group="Library data",
+        rank=11,
+        present=lambda result: present.present_warm(result, present.ALBUMS),
     )
 )
 registry.register(
@@ -72,6 +79,9 @@ registry.register(
         params=RefreshParams,
         priority=Priority.BACKGROUND,
         dedupe=lambda params: "cache-refresh",
+        group="Library data",
+        rank=12,
+        present=lambda result: present.present_warm(result, present.ENTRIES),
     )
 )
 
@@ -94,6 +104,9 @@ registry.register(
         max_attempts=5,
         # Two syncs at once would fetch the same payloads and race on the same rows.
         dedupe=lambda params: "audiomuse-sync",
+        group="Library data",
+        rank=13,
+        present=present.present_sync,
     )
 )
 

@@ -319,8 +319,19 @@ def warm_items(
     cancel.raise_if_cancelled()
     writer.flush()
     result.provider_requests = providers.requests_sent
-    progress.finish(f"{result.written} {what} cached, {result.failed} failed")
+    progress.finish(_finished_message(result, what))
     return result
+
+
+def _finished_message(result: WarmResult, what: str) -> str:
+    """The bar's last words: a run that skipped everything as cached says so (it said
+    "0 artists cached, 0 failed" beside "cached=300")."""
+    looked_up = result.total - result.cached
+    if not looked_up:
+        return f"All {result.total} {what} were cached already"
+    found = looked_up - result.failed - result.empty
+    verb = "would be cached" if result.dry_run else "cached"
+    return f"{found} of {looked_up} {what} {verb}, {result.failed} failed"
 
 
 def _with_tags(

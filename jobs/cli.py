@@ -22,6 +22,7 @@ cron it logs a skip and exits 0.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import os
@@ -36,15 +37,17 @@ from django import forms
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from jobs import follow, registry, services
 from jobs.cancel import CancelEvent
 from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, Trigger
 from jobs.progress import source_names
+from jobs.results import readable_error
 from jobs.runner import execute
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from types import FrameType
 
     from jobs.progress import Progress, Sources
@@ -142,6 +145,25 @@ class LogProgress:
         self._logged_at, self._logged_current = time.monotonic(), self._current
         total = f"/{self._total}" if self._total is not None else ""
         logger.info("%s %s%s %s", self._job_type, self._current, total, message)
+
+
+@contextlib.contextmanager
+def log_above_bar() -> Iterator[None]:
+    """While a bar is drawn, log lines go above it (tqdm's ``logging_redirect_tqdm``)
+    instead of through it. The console handlers it stands in for keep their filters: the
+    secrets filter sits on them (``settings.LOGGING``)."""
+    loggers = [logging.getLogger(), logging.getLogger("django-q")]
+    before = {logger.name: list(logger.handlers) for logger in loggers}
+    with logging_redirect_tqdm(loggers=loggers, tqdm_class=tqdm):
+        for logger in loggers:
+            filters = [
+                f for h in before[logger.name] if h not in logger.handlers for f in h.filters
+            ]
+            for handler in logger.handlers:
+                if handler not in before[logger.name]:
+                    for kept in filters:
+                        handler.addFilter(kept)
+        yield
 
 
 def _option_name(field_name: str) -> str:
@@ -269,7 +291,9 @@ class JobCommand(OneLineCommand):
             tracebacks=options["traceback"],
         )
         if job.status == JobStatus.SUCCESS:
-            self.stdout.write(self.style.SUCCESS(f"Job {job.pk} succeeded: {job.result}"))
+            # The result in words (its presenter), not the stored JSON: `jobs show` has more.
+            summary = registry.presented(job.job_type, job.result).summary
+            self.stdout.write(self.style.SUCCESS(f"Job {job.pk} succeeded: {summary}"))
 
 
 def enqueue_or_exit(job_type: str, params: dict[str, Any], *, trigger: Trigger) -> JobRun:
@@ -396,7 +420,7 @@ def run_or_exit(
     if quiet:
         runner_log.addFilter(_no_failure_traceback)
     try:
-        with signals:
+        with signals, log_above_bar() if bar is not None else contextlib.nullcontext():
             job = execute(job, listener=listener, token=token)
     finally:
         runner_log.removeFilter(_no_failure_traceback)
@@ -413,7 +437,7 @@ def _exit_unless_success(job: JobRun, stderr: Any, *, code: int, quiet: bool = F
         if quiet:
             stderr.write("(--traceback shows where it failed)")
         # Last: what a person (or a script reading the last line) needs.
-        stderr.write(f"Job {job.pk} failed: {job.error}")
+        stderr.write(f"Job {job.pk} failed: {readable_error(job.error)}")
         sys.exit(EXIT_FAILED)
     return job
 
@@ -436,7 +460,8 @@ def _not_ours(job: JobRun, spec: registry.JobType, *, terminal: bool, stderr: An
         return job
     stop = threading.Event()
     signals = Signals(first=lambda signum: stop.set())
-    with signals:  # before the line that tells a person Ctrl+C stops following
+    # Signals first: the next line tells a person that Ctrl+C stops following.
+    with signals, log_above_bar():
         stderr.write(follow.announcement(job, spec.name))
         bar = TerminalProgress(description=f"{spec.label} (job {job.pk})")
         try:

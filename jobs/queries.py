@@ -33,6 +33,8 @@ LIST_FIELDS = (
     "priority",
     "attempt",
     "max_attempts",
+    # A queued card says when a retry's next attempt is due.
+    "run_after",
     "queued_at",
     "started_at",
     "finished_at",
@@ -65,12 +67,25 @@ def active_jobs(*, limit: int = 50) -> list[JobRun]:
 
 
 def recent_finished(*, limit: int = 10) -> list[JobRun]:
-    """The newest finished runs: a backward walk of the primary key that stops at ``limit``."""
+    """The newest finished runs: a backward walk of the primary key that stops at ``limit``.
+    With their results: the dashboard tells how each ended in words."""
     return list(
         JobRun.objects.filter(status__in=FINISHED_STATUSES)
-        .only(*LIST_FIELDS)
+        .only(*LIST_FIELDS, "result")
         .order_by("-id")[:limit]
     )
+
+
+def direct_running() -> dict[str, int]:
+    """Runs started from a terminal or cron that are running now, per trigger (they take no
+    worker slot, so the queue's figures leave them out)."""
+    rows = (
+        JobRun.objects.filter(status=JobStatus.RUNNING, direct=True)
+        .values("trigger")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["trigger"]: row["n"] for row in rows}
 
 
 @dataclass(frozen=True)
@@ -191,19 +206,16 @@ class DurationSeconds(Func):
         )
 
 
-def type_metrics(*, since: datetime | None, until: datetime | None = None) -> list[TypeMetrics]:
-    """Runs, failures, average and p95 duration per job type and window, computed in SQL.
+def type_metrics(filters: HistoryFilters) -> list[TypeMetrics]:
+    """Runs, failures, average and p95 duration per job type and window of the finished runs
+    the history filter selects, computed in SQL.
 
     One GROUP BY for the counts and averages, then one ``ORDER BY duration LIMIT 1 OFFSET k``
     per group for the nearest-rank p95: the query count follows the number of job types, not
     the number of rows. (``selectors.job_metrics`` does the same in Python over every row,
     which is fine for the CLI's ``jobs stats`` but not for a page on a large table.)
     """
-    finished = JobRun.objects.filter(status__in=FINISHED_STATUSES)
-    if since is not None:
-        finished = finished.filter(finished_at__gte=since)
-    if until is not None:
-        finished = finished.filter(finished_at__lt=until)
+    finished = filters.apply(JobRun.objects.filter(status__in=FINISHED_STATUSES))
     timed = Q(started_at__isnull=False)
     groups = (
         finished.values("job_type", "window")

@@ -10,10 +10,12 @@ fields.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jobs.params import ParamsForm, check_bounded, clip, preview
+from jobs.results import Presented, param_rows, present_default
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from django import forms
 
     from jobs.models import Priority
+
+logger = logging.getLogger(__name__)
 
 
 class JobError(Exception):
@@ -98,6 +102,24 @@ class JobType:
     window: Callable[[Mapping[str, Any]], str] | None = None
     # The runner also passes ``job_id`` (the JobRun's id) to ``func``, which records it.
     takes_job_id: bool = False
+    # Cleaned params that stand for several runs (a playlist of "all" windows) → each run's
+    # params; ``validate_each`` and ``services.enqueue_each`` take them, ``validate`` refuses.
+    expand: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
+    # Where the dashboard offers it: under the heading ``group``, by ``rank`` (then label).
+    group: str = ""
+    rank: int = 100
+    # The stored result (JSON) for people (``jobs.results``); None: ``present_default``.
+    present: Callable[[Any], Presented] | None = None
+
+    def presented(self, result: Any) -> Presented:
+        """The result for people; a presenter that fails on an old result's shape gives way
+        to the default (logged), so no page fails on an old row."""
+        if self.present is not None:
+            try:
+                return self.present(result)
+            except Exception:
+                logger.warning("presenter of %s failed on a result", self.name, exc_info=True)
+        return present_default(result)
 
     def bind(self, params: Mapping[str, Any], **kwargs: Any) -> forms.Form:
         """The params form bound to ``params``, a missing field taking its initial value:
@@ -110,8 +132,7 @@ class JobType:
         data.update(params)
         return self.params(data=data, **kwargs)
 
-    def validate(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
-        """Return the cleaned params or raise ``JobParamsError`` naming each bad field."""
+    def _clean(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         params = dict(params or {})
         fields = self.params.base_fields
         unknown = sorted(set(params) - set(fields))
@@ -123,6 +144,25 @@ class JobType:
                 self.name, {name: [str(e) for e in errs] for name, errs in form.errors.items()}
             )
         return dict(form.cleaned_data)
+
+    def validate(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Return the cleaned params of one run or raise ``JobParamsError`` naming each bad
+        field; params that stand for several runs (``expand``) are refused here."""
+        cleaned = self._clean(params)
+        if self.expand is not None and len(runs := self.expand(cleaned)) != 1:
+            raise JobParamsError(
+                self.name,
+                {NON_FIELD: [f"these parameters stand for {len(runs)} jobs; start one at a time."]},
+            )
+        return cleaned
+
+    def validate_each(self, params: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+        """The cleaned params of every run that ``params`` stand for (``expand``): one list
+        entry for most params, one per window for a playlist of all windows."""
+        cleaned = self._clean(params)
+        if self.expand is None:
+            return [cleaned]
+        return [self.validate(each) for each in self.expand(cleaned)]
 
     def window_for(self, params: Mapping[str, Any]) -> str:
         return self.window(params) if self.window else self.name
@@ -162,3 +202,15 @@ def is_registered(name: str) -> bool:
 
 def all_types() -> list[JobType]:
     return sorted(_registry.values(), key=lambda t: t.name)
+
+
+def presented(job_type: str, result: Any) -> Presented:
+    """``result`` for people, also of a job type that is no longer registered."""
+    spec = _registry.get(job_type)
+    return spec.presented(result) if spec is not None else present_default(result)
+
+
+def params_for_people(job_type: str, params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """A run's parameters for people, also of a job type that is no longer registered."""
+    spec = _registry.get(job_type)
+    return param_rows(spec.params.base_fields if spec is not None else {}, params)

@@ -23,6 +23,7 @@ from jobs.cluster import cluster_is_stopping
 from jobs.context import JobContext, Usage, bound
 from jobs.models import JobRun, JobStatus, Trigger
 from jobs.progress import Progress, TeeProgress
+from jobs.results import readable_error
 from jobs.retry import TransientError, retry_delay
 from jobs.tracker import MESSAGE_MAX, JobTracker
 
@@ -152,13 +153,23 @@ def run_direct(
 
 
 def one_line(exc: BaseException) -> str:
-    """A message a person can read in a table cell: the first line, the type when it helps."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if isinstance(exc, registry.JobError) and text:
-        line = text
-    else:
-        line = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return line[:ERROR_MAX]
+    """A sentence a person can read in a table cell: the message's first line without the
+    exception's class name (the traceback in the log names it)."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else ""
+    if isinstance(exc, KeyError) and line:
+        line = f"missing key {line}"
+    elif not line:
+        line = _WORDLESS.get(type(exc), "" if isinstance(exc, Exception) else "Interrupted")
+    return readable_error(line)[:ERROR_MAX]
+
+
+# What an exception without a message says (its class name was the message until issue 16).
+_WORDLESS: dict[type[BaseException], str] = {
+    TimeoutError: "Timed out",
+    MemoryError: "Out of memory",
+    ConnectionError: "The connection failed",
+}
 
 
 def _jsonable(value: Any) -> Any:
@@ -312,7 +323,7 @@ def _record_outcome(
     else:
         if isinstance(raised, Exception):
             logger.error("job %s (%s) failed", job.pk, job.job_type, exc_info=raised)
-        status, error = JobStatus.FAILED, one_line(raised) or "Interrupted"
+        status, error = JobStatus.FAILED, one_line(raised)
     snap = tracker.snapshot()
     services.finish(
         job,

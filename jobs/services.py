@@ -150,6 +150,26 @@ def enqueue(
     )
 
 
+def enqueue_each(
+    job_type: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    trigger: Trigger = Trigger.WEB,
+    priority: int | None = None,
+) -> list[JobRun]:
+    """``enqueue`` for params that may stand for several runs (``JobType.expand``: a
+    playlist of all windows is one job per window), all queued in one transaction or none."""
+    spec = registry.get(job_type)
+    runs = spec.validate_each(params)
+    chosen = _priority_for(spec, trigger, priority)
+    now = timezone.now()
+    with transaction.atomic():
+        return [
+            _queue(_new_run(spec, cleaned, trigger=trigger, priority=chosen, now=now))
+            for cleaned in runs
+        ]
+
+
 def _queue(job: JobRun) -> JobRun:
     """Insert a new queued run (or return the active one holding its dedupe key) and push a
     ticket when the transaction commits."""

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from jobs.views import api, bulk, metrics, pages, schedules, stream
+from jobs.views import api, bulk, charts, metrics, pages, schedules, stream
 
 app_name = "jobs"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("partials/live", pages.dashboard_live, name="dashboard-live"),
     path("jobs/", pages.history, name="history"),
     path("jobs/metrics", pages.history_metrics, name="history-metrics"),
+    path("jobs/charts", charts.history_charts, name="history-charts"),
     path("jobs/<int:job_id>/", pages.job_detail, name="detail"),
     path("jobs/<int:job_id>/live", pages.job_live, name="detail-live"),
     path("schedules/", schedules.page, name="schedules"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from jobs import params, registry, schedules
+from playlister.results import present_custom, present_playlist
 from playlister.services import generate_custom_playlists, generate_playlist
 from playlister.windows import DAILY, WINDOWS, Window
 
@@ -13,8 +14,14 @@ from playlister.windows import DAILY, WINDOWS, Window
 MAX_SEED = 2**53 - 1
 
 
+# A choice of the form that starts one job per window (``JobType.expand``).
+ALL_WINDOWS = "all"
+
+
 class PlaylistParams(params.ParamsForm):
-    window = forms.ChoiceField(choices=[(w.value, w.value) for w in Window])
+    window = forms.ChoiceField(
+        choices=[*((w.value, WINDOWS[w].label) for w in Window), (ALL_WINDOWS, "All windows")]
+    )
     dry_run = params.BooleanField(help_text="Choose, write nothing.")
     seed = forms.IntegerField(
         required=False,
@@ -48,6 +55,12 @@ registry.register(
         window=lambda params: str(params["window"]),
         dedupe=lambda params: f"playlist:{params['window']}",
         takes_job_id=True,
+        present=present_playlist,
+        group="Playlists",
+        rank=1,
+        expand=lambda p: (
+            [{**p, "window": w.value} for w in Window] if p["window"] == ALL_WINDOWS else [dict(p)]
+        ),
     )
 )
 registry.register(
@@ -61,6 +74,9 @@ registry.register(
         # at once, and the runs that name one playlist overlap those that do all of them.
         dedupe=lambda params: "custom-playlists",
         takes_job_id=True,
+        present=present_custom,
+        group="Playlists",
+        rank=2,
     )
 )
 

@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Times in the viewer's time zone (a cookie the page's script sets).
+    "jobs.views.zone.viewer_time_zone",
 ]
 
 ROOT_URLCONF = "playlister.urls"

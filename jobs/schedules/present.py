@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django import forms
 from django.utils import timezone
 
 from jobs import registry
@@ -41,24 +40,10 @@ def from_now_text(at: datetime, *, now: datetime) -> str:
 
 
 def params_text(job_type: str, params: Mapping[str, Any]) -> str:
-    """``Window: morning · Dry run: yes`` — the parameters by their form labels, as set; the
-    job type's defaults apply to the rest."""
-    try:
-        fields = registry.get(job_type).params.base_fields
-    except registry.UnknownJobType:
-        fields = {}
-    parts = []
-    for name, value in params.items():
-        field = fields.get(name)
-        label = str(field.label) if field and field.label else name.replace("_", " ").capitalize()
-        if isinstance(value, bool):
-            shown = "yes" if value else "no"
-        elif isinstance(field, forms.ChoiceField):
-            shown = str(dict(field.choices).get(value, value))  # type: ignore[arg-type]
-        else:
-            shown = str(value)
-        parts.append(f"{label}: {shown}")
-    return " · ".join(parts) or "default parameters"
+    """``Window: Morning · Dry run: Yes`` — the parameters as set, as the job's page shows
+    them (``jobs.results``); the job type's defaults apply to the rest."""
+    rows = registry.params_for_people(job_type, params)
+    return " · ".join(f"{label}: {value}" for label, value in rows) or "default parameters"
 
 
 @dataclass(frozen=True)

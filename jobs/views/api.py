@@ -122,7 +122,9 @@ def params_from_request(request: HttpRequest, spec: registry.JobType) -> dict[st
 
 @api_endpoint(["POST"])
 def start_job(request: HtmxHttpRequest, job_type: str) -> HttpResponse:
-    """Queue a job of ``job_type`` with the posted parameters (trigger ``web``)."""
+    """Queue a job of ``job_type`` with the posted parameters (trigger ``web``); params that
+    stand for several jobs (a playlist of all windows) queue each, and the answer adds
+    ``jobs`` (``jobId`` is the first)."""
     try:
         spec = registry.get(job_type)
     except registry.UnknownJobType as exc:
@@ -132,7 +134,7 @@ def start_job(request: HtmxHttpRequest, job_type: str) -> HttpResponse:
     except BadRequest as exc:
         return json_error(400, exc.message)
     try:
-        job = services.enqueue(spec.name, params, trigger=Trigger.WEB)
+        jobs = services.enqueue_each(spec.name, params, trigger=Trigger.WEB)
     except registry.JobParamsError as exc:
         if request.htmx:
             return pages.render_start_form(request, spec, bound=params, error=str(exc), status=400)
@@ -140,17 +142,26 @@ def start_job(request: HtmxHttpRequest, job_type: str) -> HttpResponse:
     except registry.JobError as exc:
         return json_error(400, str(exc))
 
-    status = 200 if job.deduplicated else 202
+    first = jobs[0]
+    status = 200 if all(job.deduplicated for job in jobs) else 202
     response: HttpResponse
     if request.htmx:
-        response = pages.render_start_form(request, spec, started=job, status=status)
+        # The form keeps what was chosen: the next start is usually a variation of it.
+        response = pages.render_start_form(request, spec, bound=params, started=jobs, status=status)
     else:
-        response = JsonResponse(
-            {"jobId": job.pk, "status": job.status, "deduplicated": job.deduplicated},
-            status=status,
-        )
-    response["Location"] = reverse("jobs:job-json", args=[job.pk])
-    return trigger_client_event(response, JOBS_CHANGED, {"jobId": job.pk})
+        body: dict[str, Any] = {
+            "jobId": first.pk,
+            "status": first.status,
+            "deduplicated": first.deduplicated,
+        }
+        if len(jobs) > 1:
+            body["jobs"] = [
+                {"jobId": job.pk, "status": job.status, "deduplicated": job.deduplicated}
+                for job in jobs
+            ]
+        response = JsonResponse(body, status=status)
+    response["Location"] = reverse("jobs:job-json", args=[first.pk])
+    return trigger_client_event(response, JOBS_CHANGED, {"jobId": first.pk})
 
 
 @api_endpoint(["POST"])
@@ -184,9 +195,8 @@ def cancel_running(request: HtmxHttpRequest) -> HttpResponse:
     cancelled = services.cancel_running()
     response: HttpResponse
     if request.htmx:
-        response = HttpResponse(
-            f"Asked {cancelled} running job{'s' if cancelled != 1 else ''} to stop."
-        )
+        # A notice that goes away by itself (static/js/app.js).
+        response = render(request, "jobs/dashboard.html#notice", {"cancelled": cancelled})
         trigger_client_event(response, JOBS_CHANGED)
     else:
         response = JsonResponse({"cancelled": cancelled})

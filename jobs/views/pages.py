@@ -9,9 +9,9 @@ regions listen for it and refresh at once, which also restarts their polling.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseStopPolling
 
-from jobs import joblog, queries, registry, selectors, services
+from jobs import charts, joblog, queries, registry, selectors, services
 from jobs.models import JobRun, JobStatus, Trigger
 from jobs.schedules.present import next_scheduled
 from jobs.views.access import page_login_required
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 ACTIVE_LIMIT = 50
 RECENT_LIMIT = 10
 HISTORY_PAGE_SIZE = 50
-METRICS_DEFAULT_DAYS = 30
+METRICS_DEFAULT_DAYS = charts.DEFAULT_DAYS
 RETRIES_SHOWN = 20
 
 
@@ -61,6 +61,7 @@ def _live_context() -> dict[str, Any]:
     complete = len(active) <= ACTIVE_LIMIT
     return {
         "stats": selectors.queue_stats_of(active) if complete else selectors.queue_stats(),
+        "direct": _direct_text(_direct_of(active) if complete else queries.direct_running()),
         "active": job_views(active[:ACTIVE_LIMIT]),
         "more_active": len(active) > ACTIVE_LIMIT,
         "recent": job_views(recent),
@@ -69,20 +70,42 @@ def _live_context() -> dict[str, Any]:
     }
 
 
+def _direct_of(active: list[JobRun]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for job in active:
+        if job.direct and job.status == JobStatus.RUNNING:
+            counts[job.trigger] = counts.get(job.trigger, 0) + 1
+    return counts
+
+
+def _direct_text(counts: Mapping[str, int]) -> str:
+    """``1 running from the CLI, 2 from cron``: runs that take no worker slot."""
+    cli, cron = counts.get(Trigger.CLI, 0), counts.get(Trigger.SCHEDULE, 0)
+    parts = [f"{cli} running from the CLI"] if cli else []
+    if cron:
+        parts.append(f"{cron} {'' if cli else 'running '}from cron")
+    return ", ".join(parts)
+
+
 @dataclass
 class StartForm:
     spec: registry.JobType
     form: forms.Form
-    started: JobRun | None = None
+    # The jobs the last submit started (several for a playlist of all windows).
+    started: list[JobRun] = field(default_factory=list)
     # The service's verdict when the form itself found nothing wrong.
     error: str = ""
+
+    @property
+    def deduplicated(self) -> bool:
+        return bool(self.started) and all(job.deduplicated for job in self.started)
 
 
 def _start_form(
     spec: registry.JobType,
     *,
     bound: Mapping[str, Any] | None = None,
-    started: JobRun | None = None,
+    started: list[JobRun] | None = None,
     error: str = "",
 ) -> StartForm:
     # Ids stay unique with one form per job type on the page.
@@ -90,7 +113,15 @@ def _start_form(
     form = spec.bind(bound, auto_id=auto_id) if bound is not None else spec.params(auto_id=auto_id)
     if bound is not None and not form.is_valid():
         error = ""  # the fields say it better
-    return StartForm(spec=spec, form=form, started=started, error=error)
+    return StartForm(spec=spec, form=form, started=started or [], error=error)
+
+
+def _start_groups() -> list[tuple[str, list[StartForm]]]:
+    """The start forms under their job types' headings, by rank, then label."""
+    groups: dict[str, list[StartForm]] = {}
+    for spec in sorted(registry.all_types(), key=lambda s: (s.rank, s.label)):
+        groups.setdefault(spec.group or "Other jobs", []).append(_start_form(spec))
+    return list(groups.items())
 
 
 def render_start_form(
@@ -98,12 +129,12 @@ def render_start_form(
     spec: registry.JobType,
     *,
     bound: Mapping[str, Any] | None = None,
-    started: JobRun | None = None,
+    started: list[JobRun] | None = None,
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    """The start form of one job type, after a submit: its errors, or a fresh form and a
-    link to the job that was started."""
+    """The start form of one job type after a submit: with its errors, or with what was
+    chosen kept and links to the jobs that were started."""
     return render(
         request,
         "jobs/dashboard.html#start_form",
@@ -116,7 +147,7 @@ def render_start_form(
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = _live_context()
-    context["start_forms"] = [_start_form(spec) for spec in registry.all_types()]
+    context["start_groups"] = _start_groups()
     context["next_schedule"] = next_scheduled()
     return render(request, "jobs/dashboard.html", context)
 
@@ -159,14 +190,23 @@ class HistoryFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        names = [spec.name for spec in registry.all_types()]
-        requested = self.data.get("type", "") if self.is_bound else ""
-        # Old runs of a type that is no longer registered stay searchable.
-        if requested and requested not in names and len(requested) <= 64:
-            names.append(requested)
+        # The registered types only: an unknown ``?type=`` is an error, not a new choice.
         type_field = self.fields["type"]
         assert isinstance(type_field, forms.ChoiceField)
-        type_field.choices = [("", "All types"), *((n, type_label(n)) for n in names)]
+        type_field.choices = [
+            ("", "All types"),
+            *sorted(((s.name, s.label) for s in registry.all_types()), key=lambda c: c[1]),
+        ]
+        for name in self.errors if self.is_bound else ():
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": "filter-errors"}
+                )
+
+    @property
+    def filtering(self) -> bool:
+        """Any filter chosen (a cursor alone is no filter)."""
+        return any(self.data.get(name) for name in ("type", "status", "trigger", "since", "until"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -203,13 +243,23 @@ def _query_without_cursor(request: HttpRequest) -> str:
     return query.urlencode()
 
 
+def _with_default_dates(filters: queries.HistoryFilters) -> queries.HistoryFilters:
+    """The metrics' and charts' period: the filter's dates, by default the last
+    ``METRICS_DEFAULT_DAYS`` days."""
+    if filters.since is not None:
+        return filters
+    return dataclasses.replace(filters, since=timezone.now() - timedelta(days=METRICS_DEFAULT_DAYS))
+
+
 @page_login_required
 @require_GET
 def history(request: HtmxHttpRequest) -> HttpResponse:
-    """All runs, filtered and keyset-paginated; the metrics load after it (``history_metrics``).
+    """All runs, filtered and keyset-paginated; the metrics and charts load after it
+    (``history_metrics``, ``history_charts``).
 
     HTMX requests (paging) get only the results partial. Either way the page costs one
-    indexed query, whatever the size of the table.
+    indexed query, whatever the size of the table. A filter that does not parse is named
+    and left out, with a 400.
     """
     form = HistoryFilterForm(request.GET)
     filters = history_filters(form)
@@ -227,35 +277,40 @@ def history(request: HtmxHttpRequest) -> HttpResponse:
         "query": query,
         "metrics_query": query,
         "bulk_limit": services.BULK_LIMIT,
+        "empty_text": "No runs match these filters." if form.filtering else "No runs yet.",
     }
+    status = 400 if form.errors else 200
     if request.htmx and not (request.htmx.boosted or request.htmx.history_restore_request):
-        return render(request, "jobs/history.html#results", context)
-    return render(request, "jobs/history.html", context)
+        return render(request, "jobs/history.html#results", context, status=status)
+    return render(request, "jobs/history.html", context, status=status)
 
 
 @page_login_required
 @require_GET
 def history_metrics(request: HttpRequest) -> HttpResponse:
-    """Per-type metrics for the history page's dates, loaded after the page.
+    """Per-type metrics of the runs the history filter selects, loaded after the page.
 
     It reads every finished run in the period (a GROUP BY, then one sort per type for the
     p95), which on a large table takes longer than the page itself.
     """
     form = HistoryFilterForm(request.GET)
     filters = history_filters(form)
-    since = filters.since or timezone.now() - timedelta(days=METRICS_DEFAULT_DAYS)
+    metrics = [
+        (
+            m,
+            type_label(m.job_type),
+            format_seconds(m.avg_seconds),
+            format_seconds(m.p95_seconds),
+        )
+        for m in queries.type_metrics(_with_default_dates(filters))
+    ]
     context = {
-        "metrics": [
-            (
-                m,
-                type_label(m.job_type),
-                format_seconds(m.avg_seconds),
-                format_seconds(m.p95_seconds),
-            )
-            for m in queries.type_metrics(since=since, until=filters.until)
-        ],
+        "metrics": metrics,
+        # Only playlist runs have a window of their own (the others repeat their type).
+        "with_window": any(m.window != m.job_type for m, *_ in metrics),
         "metrics_default_window": filters.since is None,
         "metrics_days": METRICS_DEFAULT_DAYS,
+        "filtering": form.filtering,
     }
     return render(request, "jobs/history.html#metrics", context)
 
@@ -268,62 +323,49 @@ def _get_job(job_id: int) -> JobRun:
     return job
 
 
-def _params_rows(job: JobRun) -> list[tuple[str, str]]:
-    """Parameters with their form labels where the type is known; values as JSON."""
-    labels: dict[str, str] = {}
-    try:
-        fields = registry.get(job.job_type).params.base_fields
-        labels = {
-            name: str(f.label or name.replace("_", " ").capitalize()) for name, f in fields.items()
-        }
-    except registry.UnknownJobType:
-        pass
-    return [
-        (labels.get(key, key), json.dumps(value))
-        for key, value in sorted((job.params or {}).items())
-    ]
-
-
-def _result_rows(result: Any) -> list[tuple[str, str]]:
-    if result is None:
-        return []
-    if isinstance(result, dict):
-        return [
-            (str(key), value if isinstance(value, str) else json.dumps(value))
-            for key, value in result.items()
-        ]
-    return [("value", json.dumps(result))]
-
-
 @dataclass(frozen=True)
 class LogLineView:
     time: str
     level: str
     logger: str
     message: str
+    # The lines after the first (a traceback): shown folded, to staff only.
+    detail: str = ""
 
 
-def _log_lines(job: JobRun) -> list[LogLineView]:
-    """The run's own log (``jobs.joblog``): stored lines, already redacted."""
-    return [
-        LogLineView(
-            time=timezone.localtime(line.created).strftime("%H:%M:%S"),
-            level=logging.getLevelName(line.level),
-            logger=line.logger,
-            message=line.message,
+def _log_lines(job: JobRun, *, staff: bool) -> list[LogLineView]:
+    """The run's own log (``jobs.joblog``): stored lines, already redacted. A traceback
+    names the code's classes and files: staff see it folded, others the first line only."""
+    views = []
+    for line in joblog.lines_of(job.pk):
+        first, _, rest = line.message.partition("\n")
+        views.append(
+            LogLineView(
+                time=timezone.localtime(line.created).strftime("%H:%M:%S"),
+                level=logging.getLevelName(line.level),
+                logger=line.logger,
+                message=first,
+                detail=rest if staff else "",
+            )
         )
-        for line in joblog.lines_of(job.pk)
-    ]
+    return views
 
 
-def _detail_context(job: JobRun) -> dict[str, Any]:
+def _traceback(log: list[LogLineView]) -> str:
+    """The last traceback the run logged (the runner logs the failure's)."""
+    return next((line.detail for line in reversed(log) if line.detail.startswith("Traceback")), "")
+
+
+def _detail_context(request: HttpRequest, job: JobRun) -> dict[str, Any]:
     view = JobView(job, selectors.progress_of(job))
+    log = _log_lines(job, staff=request.user.is_staff)
     return {
         "j": view,
         "job": job,
-        "result": _result_rows(job.result),
+        "presented": view.presented,
         "polling": view.is_active,
-        "log": _log_lines(job),
+        "log": log,
+        "traceback": _traceback(log) if job.status == JobStatus.FAILED else "",
         "log_limits": {"lines": joblog.MAX_LINES, "kb": joblog.MAX_BYTES // 1024},
         # The runs that repeat this one ("Retried as #15"), oldest first.
         "retries": list(
@@ -338,8 +380,8 @@ def _detail_context(job: JobRun) -> dict[str, Any]:
 @require_GET
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _get_job(job_id)
-    context = _detail_context(job)
-    context["params"] = _params_rows(job)
+    context = _detail_context(request, job)
+    context["params"] = registry.params_for_people(job.job_type, job.params)
     return render(request, "jobs/detail.html", context)
 
 
@@ -349,5 +391,5 @@ def job_live(request: HttpRequest, job_id: int) -> HttpResponse:
     """The detail page's live part (status, progress, timeline, result, error, the job's
     own log): polled every second while the job is queued or running."""
     job = _get_job(job_id)
-    context = _detail_context(job)
+    context = _detail_context(request, job)
     return _respond(request, "jobs/detail.html#live", context, live=context["polling"])

@@ -1,4 +1,5 @@
-"""What a person (or a script) sees of a job: formatted figures and the API's JSON shapes."""
+"""What a person (or a script) sees of a job: formatted figures, results and errors in
+words (``jobs.results``), and the API's JSON shapes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs import registry, selectors
-from jobs.models import FINISHED_STATUSES, JobRun, JobStatus
+from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, Trigger
+from jobs.results import Presented, readable_error, sentence
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -107,7 +109,37 @@ class JobView:
 
     @property
     def error(self) -> str:
-        return self.job.error
+        """The error as a sentence (rows written before issue 16 named exception classes)."""
+        return readable_error(self.job.error) if self.job.error else ""
+
+    @cached_property
+    def presented(self) -> Presented | None:
+        """A successful run's result for people; None for other runs, or when the row was
+        read without its result (the history table leaves the JSON in the database)."""
+        if self.job.status != JobStatus.SUCCESS or "result" in self.job.get_deferred_fields():
+            return None
+        return registry.presented(self.job.job_type, self.job.result)
+
+    @property
+    def outcome(self) -> str:
+        """How a finished run ended, in one sentence: its result, its error, its cancel."""
+        if self.presented is not None:
+            return self.presented.summary
+        if self.job.status == JobStatus.CANCELLED:
+            return self.error or "Cancelled."
+        return self.error
+
+    @property
+    def waiting_for_retry(self) -> bool:
+        """Queued with a ``run_after`` still ahead: an attempt failed, the next one waits."""
+        return self.job.status == JobStatus.QUEUED and self.job.run_after > timezone.now()
+
+    @property
+    def direct_from(self) -> str:
+        """Where a run that takes no worker slot was started: "the CLI", "cron"."""
+        if not self.job.direct:
+            return ""
+        return "cron" if self.job.trigger == Trigger.SCHEDULE else "the CLI"
 
     @cached_property
     def url(self) -> str:
@@ -151,6 +183,11 @@ class JobView:
     @property
     def label(self) -> str:
         return type_label(self.job.job_type)
+
+    @property
+    def window_text(self) -> str:
+        """``Morning``: the window as a heading shows it."""
+        return sentence(self.job.window)
 
     @property
     def window_differs(self) -> bool:
@@ -232,15 +269,24 @@ def job_json(job: JobRun, progress: selectors.ProgressView | None = None) -> dic
         "retryOf": job.retry_of_id,
         "progress": progress.as_json(),
         "result": job.result,
+        "presented": _presented_json(view),
         "error": job.error,
     }
 
 
+def _presented_json(view: JobView) -> dict[str, Any] | None:
+    return view.presented.as_json() if view.presented is not None else None
+
+
 def end_event(job: JobRun, progress: selectors.ProgressView) -> dict[str, Any]:
-    """The stream's final event: the last progress plus how the job ended."""
+    """The stream's final event: the last progress plus how the job ended, in words
+    (``summary``: the result's sentence, the error or the cancel) and as data."""
+    view = JobView(job, progress)
     return {
         **progress.as_json(),
         "jobId": job.pk,
+        "summary": view.outcome,
+        "presented": _presented_json(view),
         "error": job.error,
         "result": job.result,
         "finishedAt": _iso(job.finished_at),

@@ -357,5 +357,7 @@ def test_htmx_cancel_running_answers_a_sentence(api):
     running_job()
     response = post(api, "/history/cancel-running", headers={"HX-Request": "true"})
     assert response.status_code == 200
-    assert response.content.decode() == "Asked 1 running job to stop."
+    # A notice that goes away by itself (issue 16).
+    assert response.content.decode() == '<span data-dismiss="6">Asked 1 running job to stop.</span>'
+
     assert "jobs-changed" in json.loads(response["HX-Trigger"])

@@ -99,7 +99,7 @@ def test_a_cli_run_follows_a_queued_job_until_the_cluster_has_run_it(drained, tm
     ("status", "error", "code", "last_line"),
     [
         (JobStatus.SUCCESS, "", 0, None),
-        (JobStatus.FAILED, "ValueError: it broke", 1, "failed: ValueError: it broke"),
+        (JobStatus.FAILED, "ValueError: it broke", 1, "failed: It broke"),
         (JobStatus.CANCELLED, "", 130, "cancelled."),
     ],
 )

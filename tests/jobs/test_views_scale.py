@@ -170,6 +170,14 @@ def test_history_page_and_its_metrics(web):
     assert len(ctx) == 1 + 1 + 5
 
 
+def test_history_charts_cost_one_group_by_each(web):
+    charts, ctx = timed_get(web, "/jobs/charts", headers=HTMX)
+    assert charts.status_code == 200
+    # The user, then runs per day by status and durations per type per day.
+    assert len(ctx) == 1 + 2, [q["sql"] for q in ctx]
+    assert charts.content.count(b'data-chart="') == 2
+
+
 def plan_of(filters: queries.HistoryFilters, **cursor) -> str:
     qs = queries.history_queryset(filters, **cursor)[:51]
     return qs.explain()

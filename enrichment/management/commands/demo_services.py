@@ -22,8 +22,18 @@ class Command(OneLineCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--artists", type=int_between(1, 100_000), default=DEMO_ARTISTS)
-        parser.add_argument("--seed", type=int_between(0, 2**63 - 1), default=DEMO_SEED)
+        parser.add_argument(
+            "--artists",
+            type=int_between(1, 100_000),
+            default=DEMO_ARTISTS,
+            help=f"Artists in the generated library, 1 to 100,000 (default: {DEMO_ARTISTS}).",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int_between(0, 2**63 - 1),
+            default=DEMO_SEED,
+            help="The generated library's random seed: the same seed, the same library.",
+        )
         parser.add_argument(
             "--latency", type=float_between(0, 60), default=0.02, help="seconds per request"
         )

@@ -16,10 +16,11 @@ from jobs.cli import (
     JOB_ID,
     OneLineCommand,
     OneLineParser,
-    enqueue_or_exit,
     int_between,
 )
 from jobs.models import JobRun, JobStatus, Priority, Trigger
+from jobs.results import readable_error
+from jobs.terminal import clip, columns, moment, presented_lines
 
 if TYPE_CHECKING:
     from argparse import ArgumentParser
@@ -27,6 +28,19 @@ if TYPE_CHECKING:
 
 def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}s"
+
+
+def _window(window: str, job_type: str) -> str:
+    """A playlist run's window; "-" for the types whose window repeats their name."""
+    return "-" if window == job_type else window
+
+
+def _label(job_type: str) -> str:
+    return registry.get(job_type).label if registry.is_registered(job_type) else "unregistered"
+
+
+def _waiting(job: JobRun) -> bool:
+    return job.status == JobStatus.QUEUED and job.run_after > timezone.now()
 
 
 def _bounded_text(text: str) -> str:
@@ -61,38 +75,57 @@ class Command(OneLineCommand):
         )
         list_parser = sub.add_parser("list", help="Recent jobs, newest first.")
         list_parser.add_argument(
-            "--limit", type=int_between(1, MAX_LIST), default=20, help=f"1 to {MAX_LIST}"
+            "--limit",
+            type=int_between(1, MAX_LIST),
+            default=20,
+            help=f"How many jobs to list, 1 to {MAX_LIST} (default: 20).",
         )
-        list_parser.add_argument("--status", choices=JobStatus.values)
-        list_parser.add_argument("--type", dest="job_type", type=_bounded_text)
+        list_parser.add_argument(
+            "--status", choices=JobStatus.values, help="Only jobs in this state."
+        )
+        list_parser.add_argument(
+            "--type", dest="job_type", type=_bounded_text, help="Only jobs of this type."
+        )
         show = sub.add_parser("show", help="One job in full.")
-        show.add_argument("job_id", type=JOB_ID)
+        show.add_argument("job_id", type=JOB_ID, metavar="ID", help="The job's id.")
         show.add_argument("--log", action="store_true", help="Also print the job's own log.")
         retry = sub.add_parser(
             "retry", help="Queue a new run of a finished job (same type and params); prints its id."
         )
-        retry.add_argument("job_id", type=JOB_ID, metavar="ID")
+        retry.add_argument("job_id", type=JOB_ID, metavar="ID", help="The finished job's id.")
         cancel = sub.add_parser("cancel", help="Cancel a queued or running job.")
-        cancel.add_argument("job_id", type=JOB_ID)
+        cancel.add_argument("job_id", type=JOB_ID, metavar="ID", help="The job's id.")
         sub.add_parser("cancel-running", help="Ask every running job to stop.")
-        enqueue = sub.add_parser("enqueue", help="Queue a job for the cluster; prints its id.")
-        enqueue.add_argument("job_type", type=_bounded_text)
-        enqueue.add_argument(
-            "--param", action="append", default=[], metavar="KEY=VALUE", help="repeatable"
+        enqueue = sub.add_parser(
+            "enqueue", help="Queue a job for the cluster; prints its id (one per line)."
         )
-        enqueue.add_argument("--scheduled", action="store_true", help="trigger 'schedule'")
+        enqueue.add_argument(
+            "job_type", type=_bounded_text, metavar="TYPE", help="A job type (`jobs types`)."
+        )
+        enqueue.add_argument(
+            "--param",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="A parameter of the job type; repeat for several.",
+        )
+        enqueue.add_argument(
+            "--scheduled", action="store_true", help="Record it as scheduled (trigger 'schedule')."
+        )
         enqueue.add_argument(
             "--priority",
             type=int_between(min(Priority.values), max(Priority.values)),
             default=None,
-            help=", ".join(f"{p.value} {p.label.lower()}" for p in Priority),
+            help="Lower runs first: "
+            + ", ".join(f"{p.value} {p.label.lower()}" for p in Priority)
+            + " (default: the trigger's).",
         )
         stats = sub.add_parser("stats", help="Runs, failures, average and p95 duration.")
         stats.add_argument(
             "--days",
             type=int_between(0, MAX_DAYS),
             default=30,
-            help=f"window, 0 to {MAX_DAYS} (0: all history)",
+            help=f"Runs that ended in the last DAYS days, 0 to {MAX_DAYS} (0: all history).",
         )
         sub.add_parser("types", help="The registered job types and their parameters.")
         sub.add_parser(
@@ -109,18 +142,22 @@ class Command(OneLineCommand):
             jobs = jobs.filter(status=options["status"])
         if options["job_type"]:
             jobs = jobs.filter(job_type=options["job_type"])
-        rows = list(jobs.order_by("-id")[: options["limit"]])
-        self.stdout.write(
-            f"{'ID':>7}  {'TYPE':<18} {'WINDOW':<12} {'STATUS':<10} "
-            f"{'TRIGGER':<8} {'QUEUED':<20} {'DURATION':>9}  ERROR"
-        )
-        for job in rows:
-            queued = timezone.localtime(job.queued_at).strftime("%Y-%m-%d %H:%M:%S")
-            self.stdout.write(
-                f"{job.pk:>7}  {job.job_type:<18} {job.window:<12} {job.status:<10} "
-                f"{job.trigger:<8} {queued:<20} {_seconds(job.duration_seconds):>9}  "
-                f"{job.error[:60]}"
-            )
+        rows = [
+            [
+                str(job.pk),
+                job.job_type,
+                _window(job.window, job.job_type),
+                job.status,
+                job.trigger,
+                timezone.localtime(job.queued_at).strftime("%Y-%m-%d %H:%M:%S"),
+                _seconds(job.duration_seconds),
+                clip(readable_error(job.error), 60) if job.error else "",
+            ]
+            for job in jobs.order_by("-id")[: options["limit"]]
+        ]
+        headers = ["ID", "TYPE", "WINDOW", "STATUS", "TRIGGER", "QUEUED", "DURATION", "ERROR"]
+        for line in columns(headers, rows, right={0, 6}):
+            self.stdout.write(line)
 
     def _get(self, job_id: int) -> JobRun:
         job = JobRun.objects.filter(pk=job_id).first()
@@ -131,26 +168,31 @@ class Command(OneLineCommand):
     def do_show(self, options: dict[str, Any]) -> None:
         job = self._get(options["job_id"])
         progress = selectors.progress_of(job)
-        fields = [
+        params = registry.params_for_people(job.job_type, job.params)
+        fields: list[tuple[str, object]] = [
             ("id", job.pk),
-            ("type", job.job_type),
-            ("window", job.window),
+            ("type", f"{job.job_type} ({_label(job.job_type)})"),
+            ("window", _window(job.window, job.job_type)),
             ("status", job.status),
             ("trigger", job.trigger + (" (direct)" if job.direct else "")),
             ("priority", job.get_priority_display()),
-            ("params", job.params),
+            ("params", "; ".join(f"{label}: {value}" for label, value in params) or "-"),
             ("attempt", f"{job.attempt} of {job.max_attempts}"),
-            ("queued", job.queued_at),
-            ("started", job.started_at),
-            ("finished", job.finished_at),
+            ("queued", moment(job.queued_at)),
+            *([("next attempt", moment(job.run_after))] if _waiting(job) else []),
+            ("started", moment(job.started_at)),
+            ("finished", moment(job.finished_at)),
             ("duration", _seconds(job.duration_seconds)),
             ("worker", job.worker or "-"),
-            ("progress", f"{progress.current}/{progress.total or '?'} {progress.message}"),
-            ("sources", progress.source_counts or "-"),
+            ("progress", f"{progress.current}/{progress.total or '?'} {progress.message}".strip()),
+            (
+                "sources",
+                ", ".join(f"{name} {n}" for name, n in sorted(progress.source_counts.items()))
+                or "-",
+            ),
             ("eta", _seconds(progress.eta_seconds)),
-            ("result", job.result),
-            ("error", job.error or "-"),
-            ("cancel requested", job.cancel_requested_at or "-"),
+            ("error", readable_error(job.error) if job.error else "-"),
+            ("cancel requested", moment(job.cancel_requested_at)),
             ("retry of", f"#{job.retry_of_id}" if job.retry_of_id else "-"),
             (
                 "retried as",
@@ -162,13 +204,18 @@ class Command(OneLineCommand):
         ]
         for label, value in fields:
             self.stdout.write(f"{label + ':':<18}{value}")
+        if job.status == JobStatus.SUCCESS:
+            first, *more = presented_lines(registry.presented(job.job_type, job.result))
+            self.stdout.write(f"{'result:':<18}{first}")
+            for more_line in more:
+                self.stdout.write(f"{'':<16}{more_line}")
         if options["log"]:
             lines = joblog.lines_of(job.pk)
             self.stdout.write(f"log:              {len(lines)} line(s)")
             for line in lines:
-                moment = timezone.localtime(line.created).strftime("%H:%M:%S")
+                at = timezone.localtime(line.created).strftime("%H:%M:%S")
                 level = logging.getLevelName(line.level)
-                self.stdout.write(f"  {moment} {level:<7} {line.logger}: {line.message}")
+                self.stdout.write(f"  {at} {level:<7} {line.logger}: {line.message}")
 
     def do_retry(self, options: dict[str, Any]) -> None:
         try:
@@ -196,18 +243,17 @@ class Command(OneLineCommand):
     def do_enqueue(self, options: dict[str, Any]) -> None:
         params = _parse_params(options["param"])
         trigger = Trigger.SCHEDULE if options["scheduled"] else Trigger.CLI
-        if options["priority"] is not None:
-            try:
-                job = services.enqueue(
-                    options["job_type"], params, trigger=trigger, priority=options["priority"]
-                )
-            except registry.JobError as exc:
-                raise CommandError(str(exc), returncode=EXIT_USAGE) from None
-        else:
-            job = enqueue_or_exit(options["job_type"], params, trigger=trigger)
-        if job.deduplicated:
-            self.stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
-        self.stdout.write(str(job.pk))
+        try:
+            # Params may stand for several jobs (a playlist of all windows): one id each.
+            jobs = services.enqueue_each(
+                options["job_type"], params, trigger=trigger, priority=options["priority"]
+            )
+        except registry.JobError as exc:
+            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
+        for job in jobs:
+            if job.deduplicated:
+                self.stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
+            self.stdout.write(str(job.pk))
 
     def do_stats(self, options: dict[str, Any]) -> None:
         since = timezone.now() - timedelta(days=options["days"]) if options["days"] else None
@@ -216,15 +262,21 @@ class Command(OneLineCommand):
             f"queue: {queue['pending']} pending, {queue['active']} active, "
             f"concurrency {queue['concurrency']}"
         )
-        self.stdout.write(
-            f"{'TYPE':<18} {'WINDOW':<12} {'RUNS':>6} {'FAILED':>7} {'CANCELLED':>9} "
-            f"{'AVG':>9} {'P95':>9}"
-        )
-        for m in selectors.job_metrics(since=since):
-            self.stdout.write(
-                f"{m.job_type:<18} {m.window:<12} {m.runs:>6} {m.failures:>7} "
-                f"{m.cancelled:>9} {_seconds(m.avg_seconds):>9} {_seconds(m.p95_seconds):>9}"
-            )
+        rows = [
+            [
+                m.job_type,
+                _window(m.window, m.job_type),
+                str(m.runs),
+                str(m.failures),
+                str(m.cancelled),
+                _seconds(m.avg_seconds),
+                _seconds(m.p95_seconds),
+            ]
+            for m in selectors.job_metrics(since=since)
+        ]
+        headers = ["TYPE", "WINDOW", "RUNS", "FAILED", "CANCELLED", "AVG", "P95"]
+        for line in columns(headers, rows, right={2, 3, 4, 5, 6}):
+            self.stdout.write(line)
 
     def do_maintain(self, options: dict[str, Any]) -> None:
         report = maintenance.run_maintenance()

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from jobs.models import JobSchedule
 
 
+NAME_HELP = "The schedule's name (`schedules list` shows them)."
+
+
 class Command(BaseCommand):
     help = "List, enable, disable, edit, run and reset the schedules (see /schedules/)."
 
@@ -36,14 +39,14 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         sub.add_parser("list", help="Every schedule: its job, expression, next and last run.")
         for action, text in (("enable", "Let the cluster fire it."), ("disable", "Stop it.")):
-            sub.add_parser(action, help=text).add_argument("name")
+            sub.add_parser(action, help=text).add_argument("name", help=NAME_HELP)
         set_parser = sub.add_parser("set", help="Give a schedule a new cron expression.")
-        set_parser.add_argument("name")
+        set_parser.add_argument("name", help=NAME_HELP)
         set_parser.add_argument("cron", help='five fields, quoted: "0 5 * * *"')
         run = sub.add_parser(
             "run", help="Run a schedule's job now, here with a progress bar (or as below)."
         )
-        run.add_argument("name")
+        run.add_argument("name", help=NAME_HELP)
         how = run.add_mutually_exclusive_group()
         how.add_argument(
             "--scheduled",
