@@ -34,7 +34,12 @@ from argparse import ArgumentParser, BooleanOptionalAction
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from django import forms
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import (
+    BaseCommand,
+    CommandError,
+    CommandParser,
+    SystemCheckError,
+)
 from django.db import connections
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
@@ -73,6 +78,7 @@ class TerminalProgress:
     def __init__(self, *, description: str, file: Any = None) -> None:
         self._bar = tqdm(total=None, desc=description, file=file or sys.stderr, unit="item")
         self._sources: dict[str, int] = {}
+        self._following = False
 
     def start(self, total: int | None, message: str = "") -> None:
         self._bar.reset(total=total)
@@ -95,11 +101,15 @@ class TerminalProgress:
 
     def show(self, view: ProgressView) -> None:
         """Draw another process's job (one being followed) as it is now."""
-        if view.total != self._bar.total:
+        joined = not self._following
+        if joined or view.total != self._bar.total or view.current < self._bar.initial:
+            # The rate counts from what this bar saw happen: joining at 270/300 (or a
+            # requeued job starting over) is not 270 items done in a second.
             self._bar.reset(total=view.total)
+            self._bar.initial = view.current
+            self._following = True
         self._sources = dict(view.source_counts)
         self._describe(view.message)
-        # Absolute: a requeued job starts again from 0.
         self._bar.n = view.current
         self._bar.refresh()
 
@@ -212,8 +222,20 @@ class OneLineParser(CommandParser):
 class OneLineCommand(BaseCommand):
     """A management command whose bad options end in one line and exit code 2.
 
-    Subcommands pass ``parser_class=OneLineParser`` to ``add_subparsers``.
+    Subcommands pass ``parser_class=OneLineParser`` to ``add_subparsers``. A failure reads
+    "Error: no job with id 7", not Django's "CommandError: …" (its class name means nothing
+    to the person at the terminal); ``--traceback`` and ``call_command`` still raise.
     """
+
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        try:
+            return super().execute(*args, **options)
+        except CommandError as exc:
+            from_terminal = getattr(self, "_called_from_command_line", False)
+            if not from_terminal or options.get("traceback") or isinstance(exc, SystemCheckError):
+                raise
+            self.stderr.write(f"Error: {exc}")
+            sys.exit(exc.returncode)
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)

@@ -144,6 +144,19 @@ class ParamsForm(forms.Form):
             return
         super().add_error(field, _quoted(error))
 
+    def clip_for_display(self) -> None:
+        """Validate, then cut every text value to what its field can hold: the form shown
+        again with its errors must not echo a 2 MB paste back into the page."""
+        if not self.is_bound or not self.errors:
+            return
+        data: dict[str, Any] = {}
+        for key in self.data:
+            value = self.data.get(key)
+            field = self.fields.get(key)
+            limit = getattr(field, "max_length", None) or QUOTE_LIMIT
+            data[key] = clip(value, limit) if isinstance(value, str) else value
+        self.data = data
+
 
 class UnboundedField(TypeError):
     """A params form with a field that takes unbounded input: a programming error."""

@@ -26,6 +26,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from jobs import charts, joblog, queries, registry, selectors, services
 from jobs.models import JobRun, JobStatus, Trigger
+from jobs.params import ParamsForm
 from jobs.schedules.present import next_scheduled
 from jobs.views.access import page_login_required
 from jobs.views.present import JobView, format_seconds, job_views, type_label
@@ -113,6 +114,8 @@ def _start_form(
     form = spec.bind(bound, auto_id=auto_id) if bound is not None else spec.params(auto_id=auto_id)
     if bound is not None and not form.is_valid():
         error = ""  # the fields say it better
+        if isinstance(form, ParamsForm):
+            form.clip_for_display()
     return StartForm(spec=spec, form=form, started=started or [], error=error)
 
 

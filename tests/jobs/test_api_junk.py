@@ -208,6 +208,21 @@ def test_a_2_mb_value_gets_a_short_400_naming_the_field(user):
     assert "window" in response.json()["fields"]
 
 
+def test_the_dashboard_form_shown_again_does_not_echo_a_megabyte_value(user):
+    client, headers = logged_in(user, csrf=True)
+    headers["HX-Request"] = "true"
+    response = client.post(
+        "/actions/test-steps/start",
+        data={"steps": "1" * 1_000_000, "marker": "m" * 1_000_000},
+        headers=headers,
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert len(response.content) < 20_000  # the form and its errors, not the paste
+    assert b"Ensure this value has at most 500 characters" in response.content
+    assert not JobRun.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("method", "path", "status", "fragment"),
     [

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import signal
 
 import pytest
 
+from jobs.cli import TerminalProgress
 from jobs.models import JobRun, JobStatus, Trigger
+from jobs.selectors import ProgressView
 from tests.cluster import manage, wait_for
 from tests.factories import JobRunFactory
 
@@ -115,6 +118,8 @@ def test_bad_input_exits_2_with_one_line_and_records_nothing(args, fragment):
     assert code == 2
     assert fragment in err
     assert len(err.strip().splitlines()) == 1, err
+    # Said to a person, not a Python class name ("CommandError: …").
+    assert "CommandError" not in err
     assert not JobRun.objects.exists()
 
 
@@ -227,3 +232,34 @@ def test_every_cli_option_is_bounded_and_fails_in_one_line_with_exit_2(args):
     assert len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err
     assert not JobRun.objects.exists()
+
+
+def _view(current: int, total: int | None = 300) -> ProgressView:
+    return ProgressView(
+        status="running",
+        current=current,
+        total=total,
+        message="",
+        eta_seconds=None,
+        source_counts={},
+        live=True,
+    )
+
+
+def test_a_follower_joining_mid_run_counts_its_rate_from_what_it_saw():
+    # Joining a job at 270/300 is not 270 items in a split second: the rate starts from there.
+    out = io.StringIO()
+    bar = TerminalProgress(description="cache-warm", file=out)
+    clock = [1000.0]
+    bar._bar._time = lambda: clock[0]  # tqdm's clock: a deterministic elapsed time
+    bar.show(_view(270))
+    clock[0] += 10.0
+    bar.show(_view(280))
+    assert "1.00item/s" in out.getvalue().rsplit("\r", 1)[-1]
+    # A requeued job that starts over is a new start too, not a negative rate.
+    clock[0] += 10.0
+    bar.show(_view(3))
+    clock[0] += 2.0
+    bar.show(_view(5))
+    assert "1.00item/s" in out.getvalue().rsplit("\r", 1)[-1]
+    bar.close()

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from jobs import services
-from jobs.cli import EXIT_USAGE, run_or_exit
+from jobs.cli import EXIT_USAGE, OneLineCommand, run_or_exit
 from jobs.models import JobRun, Trigger
 from jobs.registry import JobError
 from jobs.schedules import services as schedules
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 NAME_HELP = "The schedule's name (`schedules list` shows them)."
 
 
-class Command(BaseCommand):
+class Command(OneLineCommand):
     help = "List, enable, disable, edit, run and reset the schedules (see /schedules/)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
