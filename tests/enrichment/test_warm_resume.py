@@ -1,0 +1,187 @@
+"""A stopped cache warm continues after the last item it stored (issue 15 item 1).
+
+Killed (SIGKILL, then rescued) or stopped gracefully (requeued), a real cluster's next
+attempt asks Last.fm only about the artists beyond the cursor; its progress and result
+cover the whole run. The cursor is a rating key, so a library that changed meanwhile is
+resumed correctly. Requests are counted at the fake servers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+
+from enrichment.fakes import Library
+from enrichment.models import ArtistCache
+from jobs import maintenance, services
+from jobs.cancel import CancelEvent
+from jobs.checkpoint import Checkpoint, resumed_text
+from jobs.models import JobRun, JobStatus
+from jobs.runner import execute, run_direct
+from tests.cluster import wait_for
+from tests.enrichment.helpers import configure, env_for, library_of, start
+from tests.jobs.test_checkpoint import CancelAt
+
+ARTISTS = 300
+# Slow enough to stop it midway, fast enough to finish in seconds.
+RATE = "60"
+
+
+def artists_asked(fakes, *, since: float = 0.0) -> Counter[str]:
+    return Counter(
+        r.query.get("artist", "")
+        for r in fakes.lastfm.records()
+        if r.at >= since and r.query.get("method") == "artist.getTopTags"
+    )
+
+
+def split_at(library: Library, cursor: object) -> tuple[set[str], set[str]]:
+    """Titles of the artists at or before a warm cursor, and those after it (a title shared
+    by both sides is left out: it says nothing about which one was asked)."""
+    after = Checkpoint.from_json(cursor)
+    assert after is not None
+    last = int(after.cursor["after"][1])
+    before = {a.title for a in library.artists if a.rating_key <= last}
+    beyond = {a.title for a in library.artists if a.rating_key > last}
+    return before - beyond, beyond - before
+
+
+def checkpointed(job_id: int, at_least: int) -> Checkpoint | None:
+    saved = Checkpoint.from_json(JobRun.objects.get(pk=job_id).checkpoint)
+    return saved if saved is not None and saved.current >= at_least else None
+
+
+def assert_whole_run(job: JobRun) -> None:
+    """The result and progress of a resumed warm cover all of it, not its last part."""
+    result = job.result
+    assert result["total"] == ARTISTS
+    assert result["cached"] + result["failed"] + result["empty"] + result["written"] == ARTISTS
+    assert job.progress_current == ARTISTS
+    assert ArtistCache.objects.count() > 0
+
+
+@pytest.mark.cluster
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("stop", ["sigkill", "graceful"])
+def test_a_stopped_warm_goes_on_from_its_cursor(cluster_factory, stop):
+    library = library_of(ARTISTS, seed=5)
+    with start(library) as fakes:
+        env = env_for(fakes, PLAYLISTER_LASTFM_RATE=RATE)
+        cluster = cluster_factory.new(**env)
+        job_id = services.enqueue("cache-warm", {"concurrency": 2, "skip_cached": False}).pk
+        wait_for(lambda: checkpointed(job_id, 100), timeout=90, what="a checkpoint at 100")
+        if stop == "sigkill":
+            cluster.kill()
+        else:
+            cluster.stop()
+        stopped = time.monotonic()
+        row = JobRun.objects.get(pk=job_id)
+        saved = Checkpoint.from_json(row.checkpoint)
+        assert saved is not None
+        if stop == "sigkill":
+            assert row.status == JobStatus.RUNNING  # nobody recorded its end
+            assert maintenance.rescue_lost_jobs().requeued == 1
+        else:
+            assert (row.status, row.attempt) == (JobStatus.QUEUED, 0)  # the stop used none
+            assert row.progress_current == saved.current  # shown where it will go on
+        asked_before = artists_asked(fakes)
+        cluster_factory.new(**env)
+        wait_for(
+            lambda: JobRun.objects.get(pk=job_id).status == JobStatus.SUCCESS,
+            timeout=120,
+            what="the resumed warm to succeed",
+        )
+        asked_after = artists_asked(fakes, since=stopped)
+    job = JobRun.objects.get(pk=job_id)
+    done, todo = split_at(library, row.checkpoint)
+    assert not done & set(asked_after), "an artist before the cursor was asked again"
+    assert todo <= set(asked_after), "an artist after the cursor was never asked"
+    attempt = 2 if stop == "sigkill" else 1
+    assert job.attempt == attempt
+    assert resumed_text(job.checkpoint) == (
+        f"resumed from {saved.current}/{ARTISTS} (attempt {attempt})"
+    )
+    assert_whole_run(job)
+    if stop == "graceful":
+        # Given back after the writes it finished: only the calls in flight are redone.
+        redone = set(asked_before) & set(asked_after)
+        assert len(redone) <= 8, redone
+
+
+def _without(library: Library, titles: set[str]) -> Library:
+    keys = {a.rating_key for a in library.artists if a.title in titles}
+    albums = tuple(a for a in library.albums if a.artist_key not in keys)
+    album_keys = {a.rating_key for a in albums}
+    tracks = tuple(t for t in library.tracks if t.album_key in album_keys)
+    track_keys = {t.rating_key for t in tracks}
+    return replace(
+        library,
+        artists=tuple(a for a in library.artists if a.rating_key not in keys),
+        albums=albums,
+        tracks=tracks,
+        plays=tuple(p for p in library.plays if p.track_key in track_keys),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_library_that_changed_meanwhile_is_resumed_by_rating_key(settings):
+    full = library_of(120, seed=3)
+    newest = {a.title for a in sorted(full.artists, key=lambda a: a.rating_key)[-10:]}
+    token = CancelEvent()
+    with start(_without(full, newest)) as fakes:
+        configure(settings, fakes)
+        stopped = run_direct(
+            "cache-warm",
+            {"concurrency": 2, "skip_cached": False},
+            listener=CancelAt(token, 50),
+            token=token,
+        )
+    assert stopped.status == JobStatus.CANCELLED
+    done, _ = split_at(full, stopped.checkpoint)
+    # Meanwhile ten artists were added and one not yet warmed was deleted.
+    kept = sorted(full.artists, key=lambda a: a.rating_key)
+    deleted = next(a.title for a in kept[80:] if a.title not in newest)
+    changed = _without(full, {deleted})
+    with start(changed) as fakes:
+        configure(settings, fakes)
+        retry = services.retry_job(job_id=stopped.pk)
+        claimed = services.claim_next()
+        assert claimed is not None and claimed.pk == retry.pk
+        job = execute(claimed)
+        asked = artists_asked(fakes)
+    assert job.status == JobStatus.SUCCESS
+    assert not done & set(asked)
+    assert newest <= set(asked)  # added after the cursor: warmed
+    assert deleted not in asked
+    assert job.result["total"] == len(changed.artists)
+    assert resumed_text(job.checkpoint).startswith("resumed from ")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("params", [{"skip_cached": False}, {"dry_run": True}])
+def test_force_and_dry_run_warms_resume_too(settings, params):
+    library = library_of(80, seed=11)
+    token = CancelEvent()
+    with start(library) as fakes:
+        configure(settings, fakes)
+        stopped = run_direct(
+            "cache-warm", {"concurrency": 2, **params}, listener=CancelAt(token, 40), token=token
+        )
+        assert stopped.status == JobStatus.CANCELLED
+        first = artists_asked(fakes)
+        resumed = services.retry_job(job_id=stopped.pk)
+        claimed = services.claim_next()
+        assert claimed is not None
+        job = execute(claimed)
+        both = artists_asked(fakes)
+    assert job.status == JobStatus.SUCCESS
+    done, todo = split_at(library, stopped.checkpoint)
+    asked_again = {name for name, n in both.items() if n > first[name]}
+    assert not done & asked_again
+    assert todo <= asked_again | (set(first) - done)
+    assert job.result["total"] == len(library.artists)
+    assert job.result["dry_run"] == bool(params.get("dry_run"))
+    assert resumed.retry_of_id == stopped.pk
