@@ -42,9 +42,11 @@ class WarmCursor:
     counts: dict[str, int] = field(default_factory=dict)
     # Which part of a run of several warms (``cache-refresh``: artists, then albums).
     part: int = 0
+    # Items of this part at or before ``after`` (``cache-refresh`` keeps its limit by it).
+    done: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        return {"after": self.after, "counts": self.counts, "part": self.part}
+        return {"after": self.after, "counts": self.counts, "part": self.part, "done": self.done}
 
     @classmethod
     def parse(cls, data: object) -> WarmCursor | None:
@@ -59,6 +61,7 @@ class WarmCursor:
                 after=list(data["after"]),
                 counts={k: int(v) for k, v in counts.items() if k in COUNTERS},
                 part=int(data.get("part", 0)),
+                done=max(0, int(data.get("done", 0))),
             )
         except (TypeError, ValueError):
             return None

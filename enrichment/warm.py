@@ -188,12 +188,14 @@ def warm_items(
     cursor: WarmCursor | None = None,
     position: Callable[[PlexItem], Position] = rating_key_position,
     part: int = 0,
+    skipped: int = 0,
 ) -> WarmResult:
     """Warm ``items`` in ascending ``position``; with ``cursor`` (a stopped run's), only
-    those beyond it, its counters carried on (``enrichment.cursor``). Checkpoints as it goes."""
+    those beyond it, its counters carried on (``enrichment.cursor``). Checkpoints as it goes.
+    ``skipped``: items done before the cursor that the caller left out of ``items``."""
     items = sorted(items, key=position)
-    result = WarmResult(total=len(items), dry_run=dry_run)
-    progress.start(len(items), f"Checking {len(items)} {what} against the cache")
+    result = WarmResult(total=skipped + len(items), dry_run=dry_run)
+    progress.start(result.total, f"Checking {result.total} {what} against the cache")
     walk, before = items, []
     if cursor is not None:
         for name, n in cursor.counts.items():
@@ -222,7 +224,8 @@ def warm_items(
         last = order.last_done
         if last is not None and (dry_run or not writer.buffer):
             counts = {name: getattr(result, name) for name in COUNTERS}
-            progress.checkpoint(WarmCursor(position(last), counts, part).as_json())
+            done = (cursor.done if cursor is not None else 0) + order.done
+            progress.checkpoint(WarmCursor(position(last), counts, part, done).as_json())
 
     in_flight = IN_FLIGHT_PER_THREAD * max(1, concurrency)
     # Context-copying pools: the threads' log records and provider usage belong to the job.

@@ -11,11 +11,14 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from enrichment.fakes import Library
-from enrichment.models import ArtistCache
+from enrichment.models import AlbumCache, ArtistCache
+from enrichment.warm import warm_album_cache, warm_artist_cache
 from jobs import maintenance, services
 from jobs.cancel import CancelEvent
 from jobs.checkpoint import Checkpoint, resumed_text
@@ -185,3 +188,47 @@ def test_force_and_dry_run_warms_resume_too(settings, params):
     assert job.result["total"] == len(library.artists)
     assert job.result["dry_run"] == bool(params.get("dry_run"))
     assert resumed.retry_of_id == stopped.pk
+
+
+def _lastfm_calls(fakes) -> int:
+    return sum(1 for r in fakes.lastfm.records() if r.query.get("method", "").endswith("TopTags"))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("stop_at", [12, 45])  # in the artists' part, in the albums' part
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_stopped_refresh_goes_on_without_redoing_or_passing_its_limit(settings, stop_at, dry_run):
+    library = library_of(30, seed=13, albums_per_artist=(1, 2))
+    with start(library) as fakes:
+        configure(settings, fakes, PLAYLISTER_SPOTIFY_CLIENT_ID="")
+        warm_artist_cache()
+        warm_album_cache()
+        now = timezone.now()
+        for model in (ArtistCache, AlbumCache):
+            for n, pk in enumerate(model.objects.order_by("?").values_list("pk", flat=True)):
+                model.objects.filter(pk=pk).update(expires_at=now + timedelta(hours=n % 7))
+        limit = 60
+        fakes.lastfm.reset_counters()
+        token = CancelEvent()
+        stopped = run_direct(
+            "cache-refresh",
+            {"limit": limit, "dry_run": dry_run},
+            listener=CancelAt(token, stop_at),
+            token=token,
+        )
+        assert stopped.status == JobStatus.CANCELLED
+        retry = services.retry_job(job_id=stopped.pk)
+        claimed = services.claim_next()
+        assert claimed is not None and claimed.pk == retry.pk
+        job = execute(claimed)
+        calls = _lastfm_calls(fakes)
+    assert job.status == JobStatus.SUCCESS
+    assert job.result["total"] == limit
+    assert resumed_text(job.checkpoint).startswith("resumed from ")
+    # Each entry once, but for the few in flight at the stop (without a cursor: stop_at more).
+    assert limit <= calls <= limit + 6, calls
+    if not dry_run:
+        refreshed = sum(
+            m.objects.filter(cached_at__gt=now).count() for m in (ArtistCache, AlbumCache)
+        )
+        assert refreshed == limit
