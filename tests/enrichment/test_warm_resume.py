@@ -232,3 +232,39 @@ def test_a_stopped_refresh_goes_on_without_redoing_or_passing_its_limit(settings
             m.objects.filter(cached_at__gt=now).count() for m in (ArtistCache, AlbumCache)
         )
         assert refreshed == limit
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("params", [{"skip_cached": False}, {"dry_run": True}, {}])
+def test_an_album_warm_resumes_after_the_last_album_it_stored(settings, params):
+    library = library_of(40, seed=17, albums_per_artist=(1, 3))
+    token = CancelEvent()
+    with start(library) as fakes:
+        configure(settings, fakes)
+        stopped = run_direct(
+            "cache-albums", {"concurrency": 2, **params}, listener=CancelAt(token, 30), token=token
+        )
+        assert stopped.status == JobStatus.CANCELLED
+        retry = services.retry_job(job_id=stopped.pk)
+        claimed = services.claim_next()
+        assert claimed is not None
+        job = execute(claimed)
+        asked = Counter(
+            (r.query.get("artist"), r.query.get("album"))
+            for r in fakes.lastfm.records()
+            if r.query.get("method") == "album.getTopTags"
+        )
+    assert job.status == JobStatus.SUCCESS
+    assert job.result["total"] == len(library.albums)
+    once = {(library.artist(a.artist_key).title, a.title) for a in library.albums}
+    if params:  # --force or --dry-run: every album is asked about
+        assert set(asked) == once
+    else:  # an album that shares its entry with one stored before may be cached by now
+        assert set(asked) <= once
+    # Each album once, but for the few in flight at the stop (and titles the library repeats).
+    assert sum(asked.values()) - len(asked) <= 6 + (len(library.albums) - len(once))
+    saved = Checkpoint.from_json(stopped.checkpoint)
+    assert saved is not None
+    where = f"{saved.current}/{len(library.albums)}"
+    assert resumed_text(job.checkpoint) == f"resumed from {where} of #{stopped.pk}"
+    assert retry.retry_of_id == stopped.pk
