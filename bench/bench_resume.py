@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bench.common import Context, FakeProviders, FakeSpec, Row, Table, settle_queue, sized
+from jobs.progress import NullProgress
 
 if TYPE_CHECKING:
     from jobs.cancel import CancelEvent
@@ -30,33 +31,21 @@ GOAL = 0.02
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-class _StopAt:
+class _StopAt(NullProgress):
     """A listener beside the tracker that stops the run once ``at`` items are counted."""
 
     def __init__(self, token: CancelEvent, at: int, *, graceful: bool) -> None:
         self.token, self.at, self.graceful, self.done = token, at, graceful, 0
 
-    def start(self, total: int | None, message: str = "") -> None:
-        pass
-
     def advance(self, n: int = 1, message: str | None = None, source: Any = None) -> None:
+        from jobs.cancel import WorkerShutdown
+
         self.done += n
         if self.done >= self.at and not self.token.cancelled:
-            from jobs.cancel import WorkerShutdown
-
             if self.graceful:
                 self.token.stop(WorkerShutdown())
             else:
                 self.token.cancel()
-
-    def set(self, current: int, message: str | None = None) -> None:
-        pass
-
-    def finish(self, message: str | None = None) -> None:
-        pass
-
-    def checkpoint(self, cursor: Any) -> None:
-        pass
 
 
 def _claim(expected: int) -> JobRun:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def stopped_midway(server) -> Checkpoint:
     """A first sync cancelled once 1,200 of its 2,500 tracks were fetched; its checkpoint."""
-    token, moments = CancelEvent(), []
+    token, moments = CancelEvent(), list[float]()
     progress = MemoryProgress()
     watcher = cancel_when(token, lambda: server.ids_fetched >= 1200, moments)
     with pytest.raises(JobCancelled):

@@ -60,6 +60,7 @@ def checkpointed(job_id: int, at_least: int) -> Checkpoint | None:
 def assert_whole_run(job: JobRun) -> None:
     """The result and progress of a resumed warm cover all of it, not its last part."""
     result = job.result
+    assert result is not None
     assert result["total"] == ARTISTS
     assert result["cached"] + result["failed"] + result["empty"] + result["written"] == ARTISTS
     assert job.progress_current == ARTISTS
@@ -133,16 +134,9 @@ def _without(library: Library, titles: set[str]) -> Library:
 def test_a_library_that_changed_meanwhile_is_resumed_by_rating_key(settings):
     full = library_of(120, seed=3)
     newest = {a.title for a in sorted(full.artists, key=lambda a: a.rating_key)[-10:]}
-    token = CancelEvent()
     with start(_without(full, newest)) as fakes:
         configure(settings, fakes)
-        stopped = run_direct(
-            "cache-warm",
-            {"concurrency": 2, "skip_cached": False},
-            listener=CancelAt(token, 50),
-            token=token,
-        )
-    assert stopped.status == JobStatus.CANCELLED
+        stopped = stop_at("cache-warm", {"concurrency": 2, "skip_cached": False}, 50)
     done, _ = split_at(full, stopped.checkpoint)
     # Meanwhile ten artists were added and one not yet warmed was deleted.
     kept = sorted(full.artists, key=lambda a: a.rating_key)
@@ -150,10 +144,7 @@ def test_a_library_that_changed_meanwhile_is_resumed_by_rating_key(settings):
     changed = _without(full, {deleted})
     with start(changed) as fakes:
         configure(settings, fakes)
-        retry = services.retry_job(job_id=stopped.pk)
-        claimed = services.claim_next()
-        assert claimed is not None and claimed.pk == retry.pk
-        job = execute(claimed)
+        job = retried(stopped)
         asked = artists_asked(fakes)
     assert job.status == JobStatus.SUCCESS
     assert not done & set(asked)
@@ -167,18 +158,11 @@ def test_a_library_that_changed_meanwhile_is_resumed_by_rating_key(settings):
 @pytest.mark.parametrize("params", [{"skip_cached": False}, {"dry_run": True}])
 def test_force_and_dry_run_warms_resume_too(settings, params):
     library = library_of(80, seed=11)
-    token = CancelEvent()
     with start(library) as fakes:
         configure(settings, fakes)
-        stopped = run_direct(
-            "cache-warm", {"concurrency": 2, **params}, listener=CancelAt(token, 40), token=token
-        )
-        assert stopped.status == JobStatus.CANCELLED
+        stopped = stop_at("cache-warm", {"concurrency": 2, **params}, 40)
         first = artists_asked(fakes)
-        resumed = services.retry_job(job_id=stopped.pk)
-        claimed = services.claim_next()
-        assert claimed is not None
-        job = execute(claimed)
+        job = retried(stopped)
         both = artists_asked(fakes)
     assert job.status == JobStatus.SUCCESS
     done, todo = split_at(library, stopped.checkpoint)
@@ -187,7 +171,23 @@ def test_force_and_dry_run_warms_resume_too(settings, params):
     assert todo <= asked_again | (set(first) - done)
     assert job.result["total"] == len(library.artists)
     assert job.result["dry_run"] == bool(params.get("dry_run"))
-    assert resumed.retry_of_id == stopped.pk
+    assert job.retry_of_id == stopped.pk
+
+
+def stop_at(job_type: str, params: dict[str, object], at: int) -> JobRun:
+    """A direct run of ``job_type`` cancelled once ``at`` items are counted."""
+    token = CancelEvent()
+    stopped = run_direct(job_type, params, listener=CancelAt(token, at), token=token)
+    assert stopped.status == JobStatus.CANCELLED
+    return stopped
+
+
+def retried(stopped: JobRun) -> JobRun:
+    """``stopped`` retried (continuing its cursor) and run to its end here."""
+    retry = services.retry_job(job_id=stopped.pk)
+    claimed = services.claim_next()
+    assert claimed is not None and claimed.pk == retry.pk
+    return execute(claimed)
 
 
 def _lastfm_calls(fakes) -> int:
@@ -195,9 +195,11 @@ def _lastfm_calls(fakes) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("stop_at", [12, 45])  # in the artists' part, in the albums' part
+@pytest.mark.parametrize("stop_at_count", [12, 45])  # in the artists' part, in the albums'
 @pytest.mark.parametrize("dry_run", [False, True])
-def test_a_stopped_refresh_goes_on_without_redoing_or_passing_its_limit(settings, stop_at, dry_run):
+def test_a_stopped_refresh_goes_on_without_redoing_or_passing_its_limit(
+    settings, stop_at_count, dry_run
+):
     library = library_of(30, seed=13, albums_per_artist=(1, 2))
     with start(library) as fakes:
         configure(settings, fakes, PLAYLISTER_SPOTIFY_CLIENT_ID="")
@@ -209,18 +211,8 @@ def test_a_stopped_refresh_goes_on_without_redoing_or_passing_its_limit(settings
                 model.objects.filter(pk=pk).update(expires_at=now + timedelta(hours=n % 7))
         limit = 60
         fakes.lastfm.reset_counters()
-        token = CancelEvent()
-        stopped = run_direct(
-            "cache-refresh",
-            {"limit": limit, "dry_run": dry_run},
-            listener=CancelAt(token, stop_at),
-            token=token,
-        )
-        assert stopped.status == JobStatus.CANCELLED
-        retry = services.retry_job(job_id=stopped.pk)
-        claimed = services.claim_next()
-        assert claimed is not None and claimed.pk == retry.pk
-        job = execute(claimed)
+        stopped = stop_at("cache-refresh", {"limit": limit, "dry_run": dry_run}, stop_at_count)
+        job = retried(stopped)
         calls = _lastfm_calls(fakes)
     assert job.status == JobStatus.SUCCESS
     assert job.result["total"] == limit
@@ -238,17 +230,10 @@ def test_a_stopped_refresh_goes_on_without_redoing_or_passing_its_limit(settings
 @pytest.mark.parametrize("params", [{"skip_cached": False}, {"dry_run": True}, {}])
 def test_an_album_warm_resumes_after_the_last_album_it_stored(settings, params):
     library = library_of(40, seed=17, albums_per_artist=(1, 3))
-    token = CancelEvent()
     with start(library) as fakes:
         configure(settings, fakes)
-        stopped = run_direct(
-            "cache-albums", {"concurrency": 2, **params}, listener=CancelAt(token, 30), token=token
-        )
-        assert stopped.status == JobStatus.CANCELLED
-        retry = services.retry_job(job_id=stopped.pk)
-        claimed = services.claim_next()
-        assert claimed is not None
-        job = execute(claimed)
+        stopped = stop_at("cache-albums", {"concurrency": 2, **params}, 30)
+        job = retried(stopped)
         asked = Counter(
             (r.query.get("artist"), r.query.get("album"))
             for r in fakes.lastfm.records()
@@ -267,4 +252,3 @@ def test_an_album_warm_resumes_after_the_last_album_it_stored(settings, params):
     assert saved is not None
     where = f"{saved.current}/{len(library.albums)}"
     assert resumed_text(job.checkpoint) == f"resumed from {where} of #{stopped.pk}"
-    assert retry.retry_of_id == stopped.pk

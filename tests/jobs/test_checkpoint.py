@@ -70,7 +70,9 @@ def test_a_checkpoint_keeps_the_count_and_a_resume_starts_its_phase_there():
     assert (saved.cursor, saved.phase, saved.current, saved.total) == ({"after": 270}, 2, 270, 300)
 
     again = ProgressState()
-    again.resume_from(Checkpoint.from_json(saved.as_json()).resuming(attempt=2))  # type: ignore[union-attr]
+    copied = Checkpoint.from_json(saved.as_json())
+    assert copied is not None
+    again.resume_from(copied.resuming(attempt=2))
     again.start(None, "Reading")  # an earlier phase starts from 0 as always
     assert again.snapshot().current == 0
     again.start(300, "Working")
