@@ -187,7 +187,7 @@ def _resume(cursor: object, result: SyncResult) -> int:
     try:
         page = int(cursor["page"])
         counts = {name: int(cursor["counts"].get(name, 0)) for name in _COUNTED}
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return 0
     for name, n in counts.items():
         setattr(result, name, n)

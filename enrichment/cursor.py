@@ -63,7 +63,7 @@ class WarmCursor:
                 part=int(data.get("part", 0)),
                 done=max(0, int(data.get("done", 0))),
             )
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return None
 
 

@@ -111,6 +111,10 @@ def _resume_point(cursor: object) -> tuple[WarmCursor | None, dict[str, Any]]:
     artists = cursor.get("artists")
     if warm is None or (warm.part == 1 and not isinstance(artists, dict)):
         return None, {}
+    try:
+        _beyond(warm.after)  # a position this code can read, or the run starts over
+    except (IndexError, TypeError, ValueError, OverflowError):
+        return None, {}
     return warm, dict(artists) if warm.part == 1 and isinstance(artists, dict) else {}
 
 

@@ -76,7 +76,7 @@ class Checkpoint:
                 resumed=resumed if isinstance(resumed, dict) else None,
                 of=None if of is None else int(of),
             )
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return None
 
     def resuming(self, *, attempt: int) -> Checkpoint:
