@@ -276,6 +276,8 @@ def job_json(job: JobRun, progress: selectors.ProgressView | None = None) -> dic
         "cancelRequested": job.cancel_requested_at is not None,
         "worker": job.worker,
         "retryOf": job.retry_of_id,
+        # "resumed from 270/300 (attempt 2)" when it continued from a checkpoint, else "".
+        "resumed": view.resumed,
         "progress": progress.as_json(),
         "result": job.result,
         "presented": _presented_json(view),

@@ -235,6 +235,9 @@ def test_the_detail_page_and_jobs_show_say_where_a_run_resumed(tmp_path, django_
         checkpoint=Checkpoint(cursor=269, current=270, total=300).resuming(attempt=2).as_json(),
     )
     assert "resumed from 270/300 (attempt 2)" in client.get(f"/jobs/{rescued.pk}/").content.decode()
+    assert client.get(f"/jobs/{rescued.pk}.json").json()["resumed"] == (
+        "resumed from 270/300 (attempt 2)"
+    )
     code, out, _ = run("jobs", "show", str(rescued.pk))
     assert code == 0 and "resumed from 270/300 (attempt 2)" in out
 
