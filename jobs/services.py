@@ -4,6 +4,7 @@ enqueue ─▶ queued ─claim_next─▶ running ─finish─▶ success | fail
            queued ─cancel_job─▶ cancelled
 start_direct ─▶ running (CLI / cron: no queue, no worker slot)
 retry_job(finished run) ─▶ a new queued run, ``retry_of`` the finished one
+resume_direct(failed / cancelled run) ─▶ a new direct run from its checkpoint
 """
 
 from __future__ import annotations
@@ -326,11 +327,10 @@ def requeue_interrupted(
     usage: dict[str, Any] | None = None,
     checkpoint: dict[str, Any] | None = None,
 ) -> bool:
-    """Give back a job whose worker is shutting down: it runs again from its checkpoint (or
+    """Give back a job whose worker is shutting down: it runs again from ``checkpoint`` (or
     the start) and the interrupted attempt does not count (what it used of external
-    services does). False if
-    this attempt no longer owns it, or if a person asked to cancel it meanwhile (then it is
-    to end ``cancelled``, not run again).
+    services does). False if this attempt no longer owns it, or if a person asked to cancel
+    it meanwhile (then it is to end ``cancelled``, not run again).
 
     Tickets are topped up to what the due jobs need (``maintenance.reticket``), not one
     more per job given back: the stopping cluster's pusher has stopped or is about to, and

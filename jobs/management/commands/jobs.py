@@ -69,7 +69,7 @@ MAX_LIST = 1000
 
 
 class Command(OneLineCommand):
-    help = "List, inspect, enqueue, retry and cancel jobs; show queue metrics."
+    help = "List, inspect, enqueue, retry, resume and cancel jobs; show queue metrics."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(
