@@ -24,7 +24,7 @@ from jobs.cancel import CancelEvent
 from jobs.checkpoint import Checkpoint, resumed_text
 from jobs.models import JobRun, JobStatus
 from jobs.runner import execute, run_direct
-from tests.cluster import wait_for
+from tests.cluster import manage, wait_for
 from tests.enrichment.helpers import configure, env_for, library_of, start
 from tests.jobs.test_checkpoint import CancelAt
 
@@ -113,6 +113,39 @@ def test_a_stopped_warm_goes_on_from_its_cursor(cluster_factory, stop):
         # Given back after the writes it finished: only the calls in flight are redone.
         redone = set(asked_before) & set(asked_after)
         assert len(redone) <= 8, redone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_warm_cache_command_is_resumed_with_jobs_resume():
+    library = library_of(ARTISTS, seed=5)
+    with start(library) as fakes:
+        env = env_for(fakes, PLAYLISTER_LASTFM_RATE=RATE)
+        proc = manage("warm_cache", "--force", "--concurrency", "2", env=env)
+        wait_for(lambda: JobRun.objects.filter(direct=True).exists(), timeout=60, what="its row")
+        job_id = JobRun.objects.get(direct=True).pk
+        wait_for(lambda: checkpointed(job_id, 100), timeout=90, what="a checkpoint at 100")
+        proc.kill()  # SIGKILL: nothing records its end
+        proc.communicate(timeout=30)
+        killed = time.monotonic()
+        assert maintenance.rescue_lost_jobs().failed == 1  # a direct run is not requeued
+        lost = JobRun.objects.get(pk=job_id)
+        assert lost.status == JobStatus.FAILED
+        resume = manage("jobs", "resume", str(job_id), env=env)
+        out, err = resume.communicate(timeout=120)
+        asked_after = artists_asked(fakes, since=killed)
+    assert resume.returncode == 0, err
+    saved = Checkpoint.from_json(lost.checkpoint)
+    assert saved is not None
+    assert f"resuming from {saved.current}/{ARTISTS}" in err
+    assert f"{ARTISTS}/{ARTISTS}" in err  # the bar went on to the end
+    job = JobRun.objects.get(retry_of_id=job_id)
+    assert (job.status, job.trigger, job.direct) == (JobStatus.SUCCESS, "cli", True)
+    done, todo = split_at(library, lost.checkpoint)
+    assert not done & set(asked_after)
+    assert todo <= set(asked_after)
+    assert resumed_text(job.checkpoint) == f"resumed from {saved.current}/{ARTISTS} of #{job_id}"
+    assert_whole_run(job)
+    assert f"Job {job.pk} succeeded" in out
 
 
 def _without(library: Library, titles: set[str]) -> Library:
