@@ -181,6 +181,8 @@ class ResumableParams(params.ParamsForm):
     steps = forms.IntegerField(min_value=0, max_value=100_000, initial=10)
     step_ms = forms.IntegerField(min_value=0, max_value=60_000, initial=10)
     marker = forms.CharField(required=False, max_length=500)
+    # The first attempt to reach this step fails transiently (the queue retries it).
+    flaky_at = forms.IntegerField(min_value=0, max_value=100_000, required=False)
 
 
 def run_resumable(
@@ -188,6 +190,7 @@ def run_resumable(
     steps: int,
     step_ms: int,
     marker: str = "",
+    flaky_at: int | None = None,
     cursor: object = None,
     progress: Progress = NULL_PROGRESS,
     cancel: CancelToken = NEVER,
@@ -200,6 +203,9 @@ def run_resumable(
         cancel.raise_if_cancelled()
         if step_ms:
             cancel.wait(step_ms / 1000)
+        if i == flaky_at and "flaky" not in Path(marker).read_text(encoding="utf-8"):
+            _mark(marker, "flaky")
+            raise TransientError(f"step {i} failed for now")
         _mark(marker, f"step {i}")
         progress.advance(1, message=f"Step {i + 1} of {steps}")
         progress.checkpoint(i)

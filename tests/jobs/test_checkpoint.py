@@ -7,6 +7,7 @@ The warmers' cursors and the real clusters (SIGKILL, graceful stop) are in
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def steps_done(marker: Path) -> list[int]:
     if not marker.exists():
         return []
-    return [int(line.split()[1]) for line in marker.read_text().splitlines()]
+    lines = marker.read_text().splitlines()
+    return [int(line.split()[1]) for line in lines if line.startswith("step ")]
 
 
 class CancelAt(NullProgress):
@@ -182,6 +184,24 @@ def test_a_requeued_run_resumes_at_its_cursor_and_count(tmp_path):
     assert steps_done(marker) == [6, 7, 8, 9]
     assert done.progress_current == 10
     assert resumed_text(done.checkpoint) == "resumed from 6/10 (attempt 1)"
+
+
+def test_a_transient_failure_retries_from_the_cursor(tmp_path):
+    marker = tmp_path / "m"
+    marker.touch()
+    job = services.enqueue(
+        "test-resumable", {"steps": 10, "step_ms": 0, "marker": str(marker), "flaky_at": 6}
+    )
+    first = execute(services.claim_next() or pytest.fail("nothing to claim"))
+    assert (first.status, first.attempt) == (JobStatus.QUEUED, 1)  # waits for its retry
+    assert Checkpoint.from_json(first.checkpoint) is not None
+    later = first.run_after + timedelta(seconds=1)
+    claimed = services.claim_next(now=later)
+    assert claimed is not None and claimed.pk == job.pk
+    done = execute(claimed)
+    assert done.status == JobStatus.SUCCESS
+    assert steps_done(marker) == list(range(10))  # 0-5, then 6-9: none twice
+    assert resumed_text(done.checkpoint) == "resumed from 6/10 (attempt 2)"
 
 
 def test_a_run_that_is_not_resumable_ignores_a_checkpoint(tmp_path):
