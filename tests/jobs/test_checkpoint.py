@@ -21,6 +21,7 @@ from jobs.cancel import CancelEvent
 from jobs.checkpoint import Checkpoint, resumed_text
 from jobs.models import JobRun, JobStatus, Trigger
 from jobs.progress import NullProgress, ProgressState, Sources, TeeProgress
+from jobs.queries import HistoryFilters
 from jobs.runner import execute, run_direct
 from jobs.tracker import JobTracker
 from tests.factories import JobRunFactory
@@ -310,3 +311,22 @@ def test_the_api_retry_carries_the_cursor(tmp_path, django_user_model):
     saved = Checkpoint.from_json(new.checkpoint)
     assert saved is not None and (saved.cursor, saved.current, saved.of) == (5, 6, original.pk)
     assert new.trigger == Trigger.WEB
+
+
+def test_retry_failed_in_bulk_carries_each_runs_cursor():
+    saved = Checkpoint(cursor=2, current=3, total=10).as_json()
+    failed = JobRunFactory.create(
+        job_type="test-resumable",
+        params={"steps": 10, "step_ms": 0},
+        status=JobStatus.FAILED,
+        finished_at=timezone.now(),
+        checkpoint=saved,
+    )
+    plain = JobRunFactory.create(status=JobStatus.FAILED, finished_at=timezone.now())
+    result = services.bulk_retry_failed(filters=HistoryFilters())
+    assert result.queued == 2
+    carried = JobRun.objects.get(retry_of=failed)
+    copied = Checkpoint.from_json(carried.checkpoint)
+    assert copied is not None and (copied.cursor, copied.of) == (2, failed.pk)
+    # A type that keeps no checkpoints starts from the beginning.
+    assert JobRun.objects.get(retry_of=plain).checkpoint is None
