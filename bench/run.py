@@ -60,6 +60,7 @@ BENCHES: dict[str, tuple[str, str, str]] = {
     "dashboard": ("bench.bench_dashboard", "8. Dashboard and history at scale", "both"),
     "metrics": ("bench.bench_metrics", "Issue 15: GET /metrics at scale", "both"),
     "playlist_pages": ("bench.bench_playlist_pages", "Issue 14: playlist pages", "both"),
+    "resume": ("bench.bench_resume", "Issue 15: cache-warm resumed after a stop at 90 %", "both"),
 }
 # Benchmarks that need the shared cluster run first; it is stopped before the others.
 SHARED_CLUSTER = ("throughput", "latency", "cancel", "progress")

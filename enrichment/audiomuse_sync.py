@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,10 +24,11 @@ from enrichment.http import PermanentProviderError
 from enrichment.models import AudioFeatures
 from enrichment.upsert import upsert
 from jobs.cancel import NEVER, CancelToken
+from jobs.checkpoint import CHECKPOINT_EVERY
 from jobs.progress import NULL_PROGRESS, Progress
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from enrichment.audiomuse import IndexPage, TrackFeatures
 
@@ -79,8 +81,10 @@ class SyncResult:
 def sync_audio_features(
     *,
     dry_run: bool = False,
+    cursor: object = None,
     progress: Progress = NULL_PROGRESS,
     cancel: CancelToken = NEVER,
+    clock: Callable[[], float] = time.monotonic,
 ) -> SyncResult:
     """Bring ``AudioFeatures`` in line with AudioMuse-AI's current analysis.
 
@@ -90,8 +94,19 @@ def sync_audio_features(
     and writes nothing. Raises ``ProviderConfigError`` when AudioMuse-AI is not configured
     or rejects the token, ``TransientProviderError`` when it stays unavailable (the job is
     retried later), ``JobCancelled`` at a checkpoint after a cancel (stored batches stay).
+
+    Resuming (``cursor``: ``{"page": n, "counts": {...}}``, the last index page whose tracks
+    were all compared and stored): every page is read again — the deletions need the whole
+    manifest — but a track of a page up to ``n`` whose stored fingerprint matches was done
+    before the stop and is not counted again; one that changed meanwhile is fetched as
+    always. A page's leftover fetches are stored at its end (for a checkpoint) at most
+    every ``CHECKPOINT_EVERY`` seconds, so the checkpoints cost few extra requests. Tracks
+    stored after the last checkpoint (within one page) count as unchanged when resumed:
+    the rows are right, only that split of the counts is approximate.
     """
     result = SyncResult(dry_run=dry_run)
+    done_through = _resume(cursor, result)
+    last_checkpoint = clock()
     with AudioMuseClient.from_settings(cancel=cancel) as client:
         # Read once up front: comparing 100k fingerprints row by row would be 100k queries.
         stored = dict(AudioFeatures.objects.values_list("rating_key", "fingerprint"))
@@ -110,8 +125,9 @@ def sync_audio_features(
                 listed.add(entry.id)
                 known = stored.get(entry.id)
                 if known is not None and known == entry.fp[:_FP_MAX]:
-                    result.unchanged += 1
-                    decided += 1
+                    if page.page > done_through:  # else counted before the stop
+                        result.unchanged += 1
+                        decided += 1
                 elif dry_run:
                     decided += 1
                     if known is None:
@@ -125,6 +141,12 @@ def sync_audio_features(
             while len(pending) >= FETCH_BATCH:
                 _fetch_and_store(client, pending[:FETCH_BATCH], stored, result, progress, cancel)
                 del pending[:FETCH_BATCH]
+            if pending and clock() - last_checkpoint >= CHECKPOINT_EVERY:
+                _fetch_and_store(client, pending, stored, result, progress, cancel)
+                pending.clear()
+            if not pending and page.page > done_through:
+                progress.checkpoint({"page": page.page, "counts": _counts(result)})
+                last_checkpoint = clock()
         if pending:
             _fetch_and_store(client, pending, stored, result, progress, cancel)
         result.listed = len(listed)
@@ -149,6 +171,27 @@ def sync_audio_features(
     progress.finish(summary)
     logger.info("%s sync: %s", PROVIDER, summary)
     return result
+
+
+_COUNTED = ("fetched", "created", "updated", "unchanged")
+
+
+def _counts(result: SyncResult) -> dict[str, int]:
+    return {name: getattr(result, name) for name in _COUNTED}
+
+
+def _resume(cursor: object, result: SyncResult) -> int:
+    """The last page a stopped sync finished (0: none), its counts put back in ``result``."""
+    if not isinstance(cursor, dict) or not isinstance(cursor.get("counts"), dict):
+        return 0
+    try:
+        page = int(cursor["page"])
+        counts = {name: int(cursor["counts"].get(name, 0)) for name in _COUNTED}
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return 0
+    for name, n in counts.items():
+        setattr(result, name, n)
+    return page
 
 
 def _manifest(client: AudioMuseClient, cancel: CancelToken) -> Iterator[IndexPage]:

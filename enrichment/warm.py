@@ -16,27 +16,33 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
+from enrichment.cache_writer import CacheWriter
+from enrichment.cursor import (
+    COUNTERS,
+    InOrder,
+    Position,
+    WarmCursor,
+    after_cursor,
+    rating_key_position,
+)
 from enrichment.http import ProviderConfigError, ProviderError
-from enrichment.models import AlbumCache, ArtistCache, CacheEntry, cache_expiry
+from enrichment.models import AlbumCache, ArtistCache
 from enrichment.names import normalize_name
 from enrichment.plex import METADATA_BATCH, PlexItem, Tags
 from enrichment.providers import Providers, providers_from_settings
 from enrichment.tags import merge_tags, useful_lastfm_tags
-from enrichment.upsert import clip, conflict_key, merged_by_key, upsert
 from jobs.cancel import NEVER, CancelToken, JobStopped
 from jobs.context import ContextThreadPoolExecutor
 from jobs.progress import NULL_PROGRESS, Progress
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
-    from datetime import datetime
 
     # An item's full Plex tags, asked for once the provider calls that do not need them
     # are done (they may still be on their way from Plex).
@@ -45,7 +51,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-WRITE_BATCH = 50
 IN_FLIGHT_PER_THREAD = 2
 
 
@@ -167,104 +172,6 @@ def _guarded(enrich: Enrich, item: PlexItem, tags: TagSource) -> Outcome:
         return Outcome(item, error=str(exc))
 
 
-class _Writer:
-    """Buffers finished outcomes and writes them in small upserts.
-
-    Items that share a cache key (the same artist twice in Plex, an album under two
-    spellings) share one entry holding what all of them gave: merged within a batch, and
-    across batches for the keys that the run's items repeat."""
-
-    def __init__(
-        self, *, albums: bool, dry_run: bool, result: WarmResult, items: Iterable[PlexItem]
-    ) -> None:
-        self.albums = albums
-        self.dry_run = dry_run
-        self.result = result
-        self.buffer: list[Outcome] = []
-        self.model: type[CacheEntry] = AlbumCache if albums else ArtistCache
-        self.unique_fields = (
-            ["normalized_artist", "normalized_album"] if albums else ["normalized_name"]
-        )
-        self.update_fields = _UPDATE_FIELDS if albums else [*_UPDATE_FIELDS, "name", "spotify_id"]
-        seen = Counter(self._key(item) for item in items)
-        self.repeated = {key for key, n in seen.items() if n > 1}
-        self.earlier: dict[tuple[object, ...], CacheEntry] = {}
-
-    def _key(self, item: PlexItem) -> tuple[str, ...]:
-        if self.albums:
-            return (
-                clip(AlbumCache, "normalized_artist", normalize_name(item.artist)),
-                clip(AlbumCache, "normalized_album", normalize_name(item.title)),
-            )
-        return (clip(ArtistCache, "normalized_name", normalize_name(item.title)),)
-
-    def add(self, outcome: Outcome, cancel: CancelToken) -> None:
-        self.buffer.append(outcome)
-        if len(self.buffer) >= WRITE_BATCH:
-            cancel.raise_if_cancelled()
-            self.flush()
-
-    def _row(self, o: Outcome, now: datetime) -> CacheEntry:
-        common = {
-            "plex_key": clip(self.model, "plex_key", o.item.rating_key),
-            "genres": o.genres,
-            "moods": o.moods,
-            "sources": list(o.sources),
-            "cached_at": now,
-            "expires_at": cache_expiry(now),
-        }
-        if self.albums:
-            artist, album = self._key(o.item)
-            return AlbumCache(
-                artist_name=clip(AlbumCache, "artist_name", o.item.artist),
-                album_name=clip(AlbumCache, "album_name", o.item.title),
-                normalized_artist=artist,
-                normalized_album=album,
-                **common,
-            )
-        (name,) = self._key(o.item)
-        return ArtistCache(
-            name=clip(ArtistCache, "name", o.item.title),
-            normalized_name=name,
-            spotify_id=clip(ArtistCache, "spotify_id", o.spotify_id),
-            **common,
-        )
-
-    def flush(self) -> None:
-        batch, self.buffer = self.buffer, []
-        if not batch or self.dry_run:
-            return
-        now = timezone.now()
-        rows = merged_by_key((self._row(o, now) for o in batch), self.unique_fields, merge_entries)
-        for n, row in enumerate(rows):
-            key = conflict_key(row, self.unique_fields)
-            if key in self.repeated:
-                if key in self.earlier:
-                    rows[n] = row = merge_entries(self.earlier[key], row)
-                self.earlier[key] = row
-        upsert(
-            self.model,
-            rows,
-            unique_fields=self.unique_fields,
-            update_fields=self.update_fields,
-        )
-        self.result.written += len(batch)
-
-
-_UPDATE_FIELDS = ["plex_key", "genres", "moods", "sources", "cached_at", "expires_at"]
-
-
-def merge_entries[E: CacheEntry](kept: E, later: E) -> E:
-    """One cache entry for two items of one key: the union of their tags and sources; the
-    first item's name and Plex key (a refresh re-reads one of them), the first Spotify id."""
-    kept.genres = merge_tags(kept.genres, later.genres)
-    kept.moods = merge_tags(kept.moods, later.moods)
-    kept.sources = list(dict.fromkeys([*kept.sources, *later.sources]))
-    if isinstance(kept, ArtistCache) and isinstance(later, ArtistCache):
-        kept.spotify_id = kept.spotify_id or later.spotify_id
-    return kept
-
-
 def warm_items(
     items: list[PlexItem],
     *,
@@ -278,39 +185,75 @@ def warm_items(
     progress: Progress,
     cancel: CancelToken,
     what: str,
+    cursor: WarmCursor | None = None,
+    position: Callable[[PlexItem], Position] = rating_key_position,
+    part: int = 0,
+    skipped: int = 0,
 ) -> WarmResult:
-    result = WarmResult(total=len(items), dry_run=dry_run)
-    progress.start(len(items), f"Checking {len(items)} {what} against the cache")
-    todo: list[PlexItem] = []
-    for item in items:
-        if key(item) in cached:
-            result.cached += 1
-            progress.advance(1, source="cached")
-        else:
-            todo.append(item)
-    writer = _Writer(albums=albums, dry_run=dry_run, result=result, items=todo)
+    """Warm ``items`` in ascending ``position``; with ``cursor`` (a stopped run's), only
+    those beyond it, its counters carried on (``enrichment.cursor``). Checkpoints as it goes.
+    ``skipped``: items done before the cursor that the caller left out of ``items``."""
+    items = sorted(items, key=position)
+    result = WarmResult(total=skipped + len(items), dry_run=dry_run)
+    progress.start(result.total, f"Checking {result.total} {what} against the cache")
+    walk, before = items, []
+    if cursor is not None:
+        for name, n in cursor.counts.items():
+            setattr(result, name, n)
+        walk = after_cursor(items, position, cursor.after)
+        beyond = {id(item) for item in walk}
+        before = [item for item in items if id(item) not in beyond]
+    flags = [key(item) in cached for item in walk]
+    todo = [item for item, is_cached in zip(walk, flags, strict=True) if not is_cached]
+    places = [n for n, is_cached in enumerate(flags) if not is_cached]
+    writer = CacheWriter(albums=albums, dry_run=dry_run, result=result, items=todo)
+    writer.carry(before)
+    order: InOrder[Outcome] = InOrder(walk, flags)
+
+    def count_ready() -> None:
+        for outcome in order.drain():
+            if outcome is None:
+                result.cached += 1
+                progress.advance(1, source="cached")
+            else:
+                _count(outcome, result, writer, progress, cancel)
+        save()
+
+    def save() -> None:
+        # Only over items counted *and* stored: what the buffer holds is not done yet.
+        last = order.last_done
+        if last is not None and (dry_run or not writer.buffer):
+            counts = {name: getattr(result, name) for name in COUNTERS}
+            done = (cursor.done if cursor is not None else 0) + order.done
+            progress.checkpoint(WarmCursor(position(last), counts, part, done).as_json())
+
     in_flight = IN_FLIGHT_PER_THREAD * max(1, concurrency)
     # Context-copying pools: the threads' log records and provider usage belong to the job.
     pool = ContextThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="warm")
     plex = ContextThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-plex")
-    work = _with_tags(plex, providers, todo, cancel)
-    pending: set[Future[Outcome]] = set()
+    work = zip(places, _with_tags(plex, providers, todo, cancel), strict=False)
+    pending: dict[Future[Outcome], int] = {}
     try:
+        count_ready()
         while True:
             # Top up first: the threads always have the next item while this one is counted.
             while len(pending) < in_flight and (nxt := next(work, None)) is not None:
-                pending.add(pool.submit(_guarded, enrich, *nxt))
+                place, (item, tags) = nxt
+                pending[pool.submit(_guarded, enrich, item, tags)] = place
             if not pending:
                 break
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
-                _count(future.result(), result, writer, progress, cancel)
+                order.finished(pending.pop(future), future.result())
+            count_ready()
             cancel.raise_if_cancelled()
     except BaseException as exc:
         pool.shutdown(wait=True, cancel_futures=True)
         plex.shutdown(wait=True, cancel_futures=True)
-        # Complete entries stay: write what finished before the cancel, nothing half-done.
+        # Complete entries stay: write what finished before the cancel, nothing half-done;
+        # then the checkpoint covers them, so the next attempt goes on after them.
         writer.flush()
+        save()
         if isinstance(exc, _PlexFailed):
             raise exc.error from None
         raise
@@ -360,7 +303,7 @@ def _with_tags(
 def _count(
     outcome: Outcome,
     result: WarmResult,
-    writer: _Writer,
+    writer: CacheWriter,
     progress: Progress,
     cancel: CancelToken,
 ) -> None:
@@ -400,13 +343,17 @@ def warm_artist_cache(
     skip_cached: bool = True,
     dry_run: bool = False,
     limit: int | None = None,
+    cursor: object = None,
     progress: Progress = NULL_PROGRESS,
     cancel: CancelToken = NEVER,
 ) -> WarmResult:
-    """Fill the artist genre cache from Plex, Last.fm and Spotify (``cache-warm``)."""
+    """Fill the artist genre cache from Plex, Last.fm and Spotify (``cache-warm``); with
+    ``cursor`` (a stopped run's checkpoint), go on after the last artist it stored."""
     providers = providers_from_settings(cancel=cancel)
     try:
-        artists = providers.plex.artists(cancel=cancel)
+        # In rating-key order, the order of a cursor (``enrichment.cursor``): ``limit``
+        # takes the same items however often the run is resumed.
+        artists = sorted(providers.plex.artists(cancel=cancel), key=rating_key_position)
         if limit:
             artists = artists[:limit]
         cached = _fresh_artist_names(artists) if skip_cached else set()
@@ -422,6 +369,7 @@ def warm_artist_cache(
             progress=progress,
             cancel=cancel,
             what="artists",
+            cursor=WarmCursor.parse(cursor),
         )
     finally:
         providers.close()
@@ -433,14 +381,17 @@ def warm_album_cache(
     skip_cached: bool = True,
     dry_run: bool = False,
     limit: int | None = None,
+    cursor: object = None,
     progress: Progress = NULL_PROGRESS,
     cancel: CancelToken = NEVER,
 ) -> WarmResult:
     """Fill the album genre cache: Plex album tags, Last.fm album tags, else the artist's
-    genres (``cache-albums``)."""
+    genres (``cache-albums``); with ``cursor``, go on after the last album stored."""
     providers = providers_from_settings(cancel=cancel)
     try:
-        albums = providers.plex.albums(cancel=cancel)
+        # In rating-key order, the order of a cursor (``enrichment.cursor``): ``limit``
+        # takes the same items however often the run is resumed.
+        albums = sorted(providers.plex.albums(cancel=cancel), key=rating_key_position)
         if limit:
             albums = albums[:limit]
         cached: set[str] = set()
@@ -464,6 +415,7 @@ def warm_album_cache(
             progress=progress,
             cancel=cancel,
             what="albums",
+            cursor=WarmCursor.parse(cursor),
         )
     finally:
         providers.close()

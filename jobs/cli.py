@@ -46,6 +46,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from jobs import follow, registry, services
 from jobs.cancel import CancelEvent
+from jobs.checkpoint import Checkpoint
 from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, Trigger
 from jobs.progress import source_names
 from jobs.results import readable_error
@@ -122,6 +123,9 @@ class TerminalProgress:
             postfix = f"{message} {postfix}".strip()
         self._bar.set_postfix_str(postfix[:80], refresh=False)
 
+    def checkpoint(self, cursor: Any) -> None:
+        pass  # the tracker beside it keeps checkpoints
+
 
 class LogProgress:
     """Plain log lines for cron: at start, every 10 % or 30 s, and at the end."""
@@ -155,6 +159,9 @@ class LogProgress:
         self._logged_at, self._logged_current = time.monotonic(), self._current
         total = f"/{self._total}" if self._total is not None else ""
         logger.info("%s %s%s %s", self._job_type, self._current, total, message)
+
+    def checkpoint(self, cursor: Any) -> None:
+        pass  # the tracker beside it keeps checkpoints
 
 
 @contextlib.contextmanager
@@ -412,6 +419,32 @@ def run_or_exit(
     except registry.JobError as exc:
         raise CommandError(str(exc), returncode=EXIT_USAGE) from None
     job = services.start_direct(job_type, params, trigger=trigger)
+    return _run_here_or_exit(job, spec, terminal=terminal, stderr=stderr, tracebacks=tracebacks)
+
+
+def resume_or_exit(job_id: int, *, stderr: Any, tracebacks: bool = False) -> JobRun:
+    """``manage.py jobs resume ID``: continue a failed or cancelled run here, at the
+    terminal, from its checkpoint; exits like ``run_or_exit``. Any other run (unknown,
+    queued, running, successful) is a one-line error that changes nothing."""
+    try:
+        job = services.resume_direct(job_id=job_id, trigger=Trigger.CLI)
+        spec = registry.get(job.job_type)
+    except registry.JobError as exc:
+        raise CommandError(str(exc), returncode=EXIT_USAGE) from None
+    if not job.deduplicated:
+        saved = Checkpoint.from_json(job.checkpoint)
+        where = (
+            f"resuming from {saved.current}/{saved.total or '?'}"
+            if saved is not None
+            else "no checkpoint: starting from the beginning"
+        )
+        stderr.write(f"Job {job.pk} continues job {job_id}: {where}.")
+    return _run_here_or_exit(job, spec, terminal=True, stderr=stderr, tracebacks=tracebacks)
+
+
+def _run_here_or_exit(
+    job: JobRun, spec: registry.JobType, *, terminal: bool, stderr: Any, tracebacks: bool
+) -> JobRun:
     if job.deduplicated:
         return _not_ours(job, spec, terminal=terminal, stderr=stderr)
 
@@ -422,7 +455,7 @@ def run_or_exit(
         bar = TerminalProgress(description=spec.label)
         listener = bar
     else:
-        listener = LogProgress(job_type=job_type)
+        listener = LogProgress(job_type=spec.name)
 
     def cancel(signum: int) -> None:
         stderr.write("\nCancelling at the next checkpoint… (Ctrl+C again to force)")

@@ -11,7 +11,9 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from jobs.checkpoint import Checkpoint
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -41,6 +43,10 @@ class Progress(Protocol):
     def finish(self, message: str | None = None) -> None:
         """The work is complete."""
 
+    def checkpoint(self, cursor: Any) -> None:
+        """Everything up to ``cursor`` (small JSON) is done and stored: a later attempt is
+        called with ``cursor=`` and continues from there (``jobs.checkpoint``)."""
+
 
 class NullProgress:
     """Listens to nothing; the default for services called without a listener."""
@@ -55,6 +61,9 @@ class NullProgress:
         pass
 
     def finish(self, message: str | None = None) -> None:
+        pass
+
+    def checkpoint(self, cursor: Any) -> None:
         pass
 
 
@@ -91,15 +100,55 @@ class ProgressState:
         self._finished = False
         self._version = 0
         self._rate_origin: tuple[float, int] | None = None
+        self._phase = 0
+        self._checkpoint: Checkpoint | None = None
+        self._checkpoint_version = 0
+        self._resume: Checkpoint | None = None
+        # Set by a ``start`` that resumed a checkpoint's phase: the count it started at.
+        self.resumed_at: int | None = None
 
     def start(self, total: int | None, message: str = "") -> None:
         with self._lock:
+            self._phase += 1
             self._total = total
             self._current = 0
             self._message = message
             self._finished = False
-            self._rate_origin = (self._clock(), 0)
+            resume = self._resume
+            self.resumed_at = None
+            if resume is not None and resume.phase == self._phase:
+                # The phase the saved cursor belongs to: it goes on from the saved count.
+                self._current = self.resumed_at = resume.current
+                self._sources = dict(resume.sources)
+                self._resume = None
+            self._rate_origin = (self._clock(), self._current)
             self._version += 1
+
+    def resume_from(self, checkpoint: Checkpoint) -> None:
+        """Continue ``checkpoint``: it is the last checkpoint until the service makes one,
+        and its phase starts at its count."""
+        with self._lock:
+            self._resume = checkpoint
+            self._checkpoint = checkpoint
+            self._checkpoint_version += 1
+
+    def checkpoint(self, cursor: Any) -> None:
+        with self._lock:
+            resumed = self._checkpoint.resumed if self._checkpoint is not None else None
+            self._checkpoint = Checkpoint(
+                cursor=cursor,
+                phase=self._phase,
+                current=self._current,
+                total=self._total,
+                sources=dict(self._sources),
+                resumed=resumed,
+            )
+            self._checkpoint_version += 1
+
+    def last_checkpoint(self) -> tuple[Checkpoint | None, int]:
+        """The latest checkpoint and its version (it grows with each one)."""
+        with self._lock:
+            return self._checkpoint, self._checkpoint_version
 
     def advance(self, n: int = 1, message: str | None = None, source: Sources = None) -> None:
         with self._lock:
@@ -167,6 +216,12 @@ class TeeProgress:
     def start(self, total: int | None, message: str = "") -> None:
         for listener in self._listeners:
             listener.start(total, message)
+        # A tracker resuming a checkpoint starts this phase at its saved count: so does the
+        # bar beside it (``manage.py jobs resume``).
+        leader = self._listeners[0] if self._listeners else None
+        if isinstance(leader, ProgressState) and leader.resumed_at:
+            for listener in self._listeners[1:]:
+                listener.set(leader.resumed_at)
 
     def advance(self, n: int = 1, message: str | None = None, source: Sources = None) -> None:
         for listener in self._listeners:
@@ -179,3 +234,7 @@ class TeeProgress:
     def finish(self, message: str | None = None) -> None:
         for listener in self._listeners:
             listener.finish(message)
+
+    def checkpoint(self, cursor: Any) -> None:
+        for listener in self._listeners:
+            listener.checkpoint(cursor)

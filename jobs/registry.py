@@ -10,6 +10,7 @@ fields.
 
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -110,6 +111,12 @@ class JobType:
     rank: int = 100
     # The stored result (JSON) for people (``jobs.results``); None: ``present_default``.
     present: Callable[[Any], Presented] | None = None
+
+    @property
+    def resumable(self) -> bool:
+        """Does ``func`` take a ``cursor`` (``jobs.checkpoint``)? Then a run that stopped
+        early continues from its last checkpoint."""
+        return "cursor" in inspect.signature(self.func).parameters
 
     def presented(self, result: Any) -> Presented:
         """The result for people; a presenter that fails on an old result's shape gives way

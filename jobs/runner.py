@@ -19,6 +19,7 @@ from django.db import transaction
 
 from jobs import joblog, live, maintenance, registry, services, tickets
 from jobs.cancel import CancelEvent, JobCancelled, JobLost, JobStopped, WorkerShutdown
+from jobs.checkpoint import Checkpoint
 from jobs.cluster import cluster_is_stopping
 from jobs.context import JobContext, Usage, bound
 from jobs.models import JobRun, JobStatus, Trigger
@@ -242,7 +243,12 @@ def _run(
     value: Any = None
     raised: BaseException | None = None
     logger.info("job %s (%s) started, attempt %s", job.pk, job.job_type, job.attempt)
-    job_kwargs = {"job_id": job.pk} if spec.takes_job_id else {}
+    job_kwargs: dict[str, Any] = {"job_id": job.pk} if spec.takes_job_id else {}
+    if spec.resumable and (saved := Checkpoint.from_json(job.checkpoint)) is not None:
+        # A rescued, requeued or retried run: the service continues from its cursor.
+        tracker.resume_from(saved.resuming(attempt=job.attempt))
+        job_kwargs["cursor"] = saved.cursor
+        logger.info("job %s resumes from %s/%s", job.pk, saved.current, saved.total or "?")
     with tracker, bound(context):
         try:
             value = spec.func(**job.params, **job_kwargs, progress=progress, cancel=token)
@@ -285,6 +291,9 @@ def _record_outcome(
     *,
     usage: dict[str, Any],
 ) -> None:
+    # The end-state write carries the latest checkpoint: the next attempt starts there.
+    checkpoint, _ = tracker.last_checkpoint()
+    saved = checkpoint.as_json() if checkpoint is not None else None
     if isinstance(raised, JobLost):
         # Its row has moved on (rescued, run elsewhere): this attempt writes nothing.
         logger.warning("job %s (%s) attempt %s lost its row", job.pk, job.job_type, job.attempt)
@@ -292,7 +301,9 @@ def _record_outcome(
     if (
         isinstance(raised, WorkerShutdown)
         and not job.direct
-        and services.requeue_interrupted(job, reason="Requeued: its worker shut down", usage=usage)
+        and services.requeue_interrupted(
+            job, reason="Requeued: its worker shut down", usage=usage, checkpoint=saved
+        )
     ):
         logger.info("job %s (%s) requeued: its worker is shutting down", job.pk, job.job_type)
         return
@@ -311,7 +322,9 @@ def _record_outcome(
             delay,
             one_line(raised),
         )
-        services.retry_later(job, delay=delay, error=one_line(raised), usage=usage)
+        services.retry_later(
+            job, delay=delay, error=one_line(raised), usage=usage, checkpoint=saved
+        )
         return
     result, error = None, ""
     if raised is None:
@@ -338,6 +351,7 @@ def _record_outcome(
             ],
             "source_counts": snap.source_counts,
             "usage": usage,
+            **({"checkpoint": saved} if saved is not None else {}),
         },
     )
     logger.info("job %s (%s) ended %s", job.pk, job.job_type, status)

@@ -4,6 +4,7 @@ enqueue ─▶ queued ─claim_next─▶ running ─finish─▶ success | fail
            queued ─cancel_job─▶ cancelled
 start_direct ─▶ running (CLI / cron: no queue, no worker slot)
 retry_job(finished run) ─▶ a new queued run, ``retry_of`` the finished one
+resume_direct(failed / cancelled run) ─▶ a new direct run from its checkpoint
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from jobs import live, maintenance, registry, tickets
+from jobs.checkpoint import Checkpoint, carried_over
 from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Priority, Trigger
 from jobs.registry import JobError
 
@@ -194,6 +196,10 @@ def start_direct(
     job = _new_run(
         spec, cleaned, trigger=trigger, priority=_priority_for(spec, trigger, None), now=now
     )
+    return _insert_direct(job, now=now)
+
+
+def _insert_direct(job: JobRun, *, now: datetime) -> JobRun:
     job.direct = True
     job.status = JobStatus.RUNNING
     job.attempt = 1
@@ -276,14 +282,28 @@ def finish(
     return updated == 1
 
 
+def _kept(usage: dict[str, Any] | None, checkpoint: dict[str, Any] | None) -> dict[str, Any]:
+    """What an attempt leaves for the next one: its usage, its checkpoint (and the count it
+    stands for, where the next attempt's progress resumes)."""
+    kept: dict[str, Any] = {"usage": usage} if usage is not None else {}
+    if checkpoint is not None:
+        kept["checkpoint"] = checkpoint
+    return kept
+
+
 def retry_later(
-    job: JobRun, *, delay: float, error: str, usage: dict[str, Any] | None = None
+    job: JobRun,
+    *,
+    delay: float,
+    error: str,
+    usage: dict[str, Any] | None = None,
+    checkpoint: dict[str, Any] | None = None,
 ) -> bool:
     """Put a job whose attempt failed transiently back in the queue, due in ``delay`` s
-    (``usage``: what the run used so far, kept for the next attempt)."""
+    (``usage``: what the run used so far, ``checkpoint``: where the next attempt goes on)."""
     now = timezone.now()
     run_after = now + timedelta(seconds=delay)
-    kept = {"usage": usage} if usage is not None else {}
+    kept = _kept(usage, checkpoint)
     updated = _owned(job).update(
         **kept,
         status=JobStatus.QUEUED,
@@ -300,28 +320,34 @@ def retry_later(
     return updated == 1
 
 
-def requeue_interrupted(job: JobRun, *, reason: str, usage: dict[str, Any] | None = None) -> bool:
-    """Give back a job whose worker is shutting down: it runs again from the start and the
-    interrupted attempt does not count (what it used of external services does). False if
-    this attempt no longer owns it, or if a person asked to cancel it meanwhile (then it is
-    to end ``cancelled``, not run again).
+def requeue_interrupted(
+    job: JobRun,
+    *,
+    reason: str,
+    usage: dict[str, Any] | None = None,
+    checkpoint: dict[str, Any] | None = None,
+) -> bool:
+    """Give back a job whose worker is shutting down: it runs again from ``checkpoint`` (or
+    the start) and the interrupted attempt does not count (what it used of external
+    services does). False if this attempt no longer owns it, or if a person asked to cancel
+    it meanwhile (then it is to end ``cancelled``, not run again).
 
     Tickets are topped up to what the due jobs need (``maintenance.reticket``), not one
     more per job given back: the stopping cluster's pusher has stopped or is about to, and
     a ticket its workers still get is given back the same way (``runner.run_next``), so
     the next cluster — or another one — runs the job and no surplus is left behind.
     """
-    kept = {"usage": usage} if usage is not None else {}
+    saved = Checkpoint.from_json(checkpoint)
     updated = (
         _owned(job)
         .filter(cancel_requested_at__isnull=True)
         .update(
-            **kept,
+            **_kept(usage, checkpoint),
             status=JobStatus.QUEUED,
             run_after=timezone.now(),
             attempt=F("attempt") - 1,
             worker="",
-            progress_current=0,
+            progress_current=saved.current if saved is not None else 0,
             progress_message=reason[:500],
         )
     )
@@ -404,6 +430,12 @@ def cancel_running() -> int:
 # -- retry and run again (issue 15) ---------------------------------------------------------
 # Bulk actions touch at most this many runs per request: bounded time, bounded transactions.
 BULK_LIMIT = 1000
+# The runs a retry (or ``jobs resume``) continues from their checkpoint.
+RESUMABLE_STATUSES = (JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+# What a repeat of a run reads of it.
+_REPEATED_FIELDS = ("id", "job_type", "params", "status", "checkpoint")
 
 
 def _repeat(original: JobRun, *, trigger: Trigger, now: datetime) -> JobRun:
@@ -418,6 +450,10 @@ def _repeat(original: JobRun, *, trigger: Trigger, now: datetime) -> JobRun:
         spec, cleaned, trigger=trigger, priority=_priority_for(spec, trigger, None), now=now
     )
     run.retry_of_id = original.pk
+    if original.status in RESUMABLE_STATUSES and spec.resumable:
+        # A retry continues where the failed or cancelled run stopped; "run again" of a
+        # successful one starts fresh (nothing of it is left to do).
+        run.checkpoint = carried_over(original.checkpoint, of=original.pk)
     return run
 
 
@@ -429,12 +465,41 @@ def retry_job(*, job_id: int, trigger: Trigger = Trigger.WEB) -> JobRun:
     ``JobParamsError``; nothing is recorded then. Like ``enqueue``, when an active job holds
     the type's dedupe key, returns that job with ``deduplicated=True``.
     """
-    original = JobRun.objects.filter(pk=job_id).only("id", "job_type", "params", "status").first()
+    original = JobRun.objects.filter(pk=job_id).only(*_REPEATED_FIELDS).first()
     if original is None:
         raise JobNotFound(job_id)
     if original.status in ACTIVE_STATUSES:
         raise JobStillActive(original)
     return _queue(_repeat(original, trigger=trigger, now=timezone.now()))
+
+
+class NothingToResume(JobError):
+    def __init__(self, job: JobRun) -> None:
+        super().__init__(
+            f"job {job.pk} succeeded: there is nothing left to resume "
+            f"(`jobs retry {job.pk}` runs it again)"
+        )
+        self.job = job
+
+
+def resume_direct(*, job_id: int, trigger: Trigger = Trigger.CLI) -> JobRun:
+    """Continue a failed or cancelled run in this process (``manage.py jobs resume``): a new
+    direct run, ``retry_of`` it, that starts from its checkpoint (from the beginning when
+    it has none, or its type keeps none).
+
+    Raises ``JobNotFound``, ``JobStillActive``, ``NothingToResume`` (it succeeded),
+    ``UnknownJobType`` or ``JobParamsError``; nothing is recorded then. Like
+    ``start_direct``, an active job holding the dedupe key comes back ``deduplicated``.
+    """
+    original = JobRun.objects.filter(pk=job_id).only(*_REPEATED_FIELDS).first()
+    if original is None:
+        raise JobNotFound(job_id)
+    if original.status in ACTIVE_STATUSES:
+        raise JobStillActive(original)
+    if original.status not in RESUMABLE_STATUSES:
+        raise NothingToResume(original)
+    now = timezone.now()
+    return _insert_direct(_repeat(original, trigger=trigger, now=now), now=now)
 
 
 def retry_candidates(filters: HistoryFilters) -> QuerySet[JobRun]:
@@ -471,9 +536,7 @@ def bulk_retry_failed(
     would each, newest first, at most ``limit``: one transaction, one INSERT for the runs
     without a dedupe key (those with one are inserted one by one, to deduplicate) and one
     ticket."""
-    originals = list(
-        retry_candidates(filters).only("id", "job_type", "params", "status")[: limit + 1]
-    )
+    originals = list(retry_candidates(filters).only(*_REPEATED_FIELDS)[: limit + 1])
     limited = len(originals) > limit
     now = timezone.now()
     plain: list[JobRun] = []

@@ -10,6 +10,8 @@ job shorter than one tick never talks at all:
 * writes the row when a phase starts, each time another 10 % is done, and at least every
   ``heartbeat_interval`` (30 s) — that write is also the job's heartbeat; the final write
   belongs to the runner, which records the end state with the last progress;
+* carries the service's latest checkpoint (``jobs.checkpoint``) with those writes, and
+  writes the row for it alone at most every ``CHECKPOINT_EVERY`` (5 s);
 * watches for a cancel request: the live-store flag every tick, the row every second (the
   flag may be lost with a cache, the row may not), and trips the job's token.
 """
@@ -28,6 +30,7 @@ from django.utils import timezone
 
 from jobs import live
 from jobs.cancel import JobLost, WorkerShutdown
+from jobs.checkpoint import CHECKPOINT_EVERY
 from jobs.models import JobRun, JobStatus
 from jobs.progress import ProgressState, Snapshot
 
@@ -76,7 +79,6 @@ class JobTracker(ProgressState):
         self.cancel_poll_interval = cancel_poll_interval
         self.row_writes = 0
         self._clock = clock
-        self._phase = 0
         self._tick_lock = threading.Lock()
         self._active = False
         self.tick_interval = 0.25
@@ -85,15 +87,11 @@ class JobTracker(ProgressState):
         self._last_publish = float("-inf")
         self._row_phase = 0
         self._row_current = 0
+        self._row_checkpoint = 0
         self._last_row_write = clock()
         self._last_cancel_poll = float("-inf")
         # The job's own log (issue 15): its pending lines are stored on this thread's ticks.
         self.log: LogBuffer | None = None
-
-    # -- Progress: count phases so the reporter knows when one starts ----------------------
-    def start(self, total: int | None, message: str = "") -> None:
-        super().start(total, message)
-        self._phase += 1
 
     # -- lifecycle ----------------------------------------------------------------------
     def __enter__(self) -> JobTracker:
@@ -146,6 +144,11 @@ class JobTracker(ProgressState):
             return True
         if now - self._last_row_write >= self.heartbeat_interval:
             return True
+        if (
+            self.last_checkpoint()[1] != self._row_checkpoint
+            and now - self._last_row_write >= CHECKPOINT_EVERY
+        ):
+            return True
         if snap.total:
             # The runner's final write records 100 %; writing it here too would be wasted.
             step = max(1, snap.total // 10)
@@ -175,9 +178,17 @@ class JobTracker(ProgressState):
     def write_row(self, snap: Snapshot | None = None) -> None:
         snap = snap or self.snapshot()
         phase = self._phase
+        checkpoint, checkpoint_version = self.last_checkpoint()
+        # The latest checkpoint rides on this write (the heartbeat): never a write of its own.
+        saved = (
+            {"checkpoint": checkpoint.as_json()}
+            if checkpoint is not None and checkpoint_version != self._row_checkpoint
+            else {}
+        )
         updated = JobRun.objects.filter(
             id=self.job_id, status=JobStatus.RUNNING, attempt=self.attempt
         ).update(
+            **saved,
             progress_current=snap.current,
             progress_total=snap.total,
             progress_message=snap.message[:MESSAGE_MAX],
@@ -185,6 +196,7 @@ class JobTracker(ProgressState):
             heartbeat_at=timezone.now(),
         )
         self.row_writes += 1
+        self._row_checkpoint = checkpoint_version
         self._row_phase = phase
         self._row_current = snap.current
         self._last_row_write = self._clock()

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs import registry, selectors
+from jobs.checkpoint import resumed_text
 from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, Trigger
 from jobs.results import Presented, readable_error, sentence
 
@@ -128,6 +129,14 @@ class JobView:
         if self.job.status == JobStatus.CANCELLED:
             return self.error or "Cancelled."
         return self.error
+
+    @property
+    def resumed(self) -> str:
+        """ "resumed from 270/300 (attempt 2)" when this run continued from a checkpoint.
+        (A row read without its checkpoint, as the history reads it, says nothing.)"""
+        if "checkpoint" in self.job.get_deferred_fields():
+            return ""
+        return resumed_text(self.job.checkpoint)
 
     @property
     def waiting_for_retry(self) -> bool:
@@ -267,6 +276,8 @@ def job_json(job: JobRun, progress: selectors.ProgressView | None = None) -> dic
         "cancelRequested": job.cancel_requested_at is not None,
         "worker": job.worker,
         "retryOf": job.retry_of_id,
+        # "resumed from 270/300 (attempt 2)" when it continued from a checkpoint, else "".
+        "resumed": view.resumed,
         "progress": progress.as_json(),
         "result": job.result,
         "presented": _presented_json(view),

@@ -177,6 +177,42 @@ def run_provider(
     return {"calls": calls, "retries": session.retries}
 
 
+class ResumableParams(params.ParamsForm):
+    steps = forms.IntegerField(min_value=0, max_value=100_000, initial=10)
+    step_ms = forms.IntegerField(min_value=0, max_value=60_000, initial=10)
+    marker = forms.CharField(required=False, max_length=500)
+    # The first attempt to reach this step fails transiently (the queue retries it).
+    flaky_at = forms.IntegerField(min_value=0, max_value=100_000, required=False)
+
+
+def run_resumable(
+    *,
+    steps: int,
+    step_ms: int,
+    marker: str = "",
+    flaky_at: int | None = None,
+    cursor: object = None,
+    progress: Progress = NULL_PROGRESS,
+    cancel: CancelToken = NEVER,
+) -> StepsResult:
+    """``run_steps`` that checkpoints after every step (the cursor: the last step done) and
+    continues after it; with a ``marker`` file it appends "step N PID TIME" per step done."""
+    first = cursor + 1 if isinstance(cursor, int) else 0
+    progress.start(steps, "Stepping")
+    for i in range(first, steps):
+        cancel.raise_if_cancelled()
+        if step_ms:
+            cancel.wait(step_ms / 1000)
+        if i == flaky_at and "flaky" not in Path(marker).read_text(encoding="utf-8"):
+            _mark(marker, "flaky")
+            raise TransientError(f"step {i} failed for now")
+        _mark(marker, f"step {i}")
+        progress.advance(1, message=f"Step {i + 1} of {steps}")
+        progress.checkpoint(i)
+    progress.finish("Done")
+    return StepsResult(steps=steps)
+
+
 registry.register(
     registry.JobType(
         name="test-steps",
@@ -290,5 +326,14 @@ registry.register(
         label="Test logging",
         params=LoggingParams,
         description="Logs lines from its thread and a pool's, then holds.",
+    )
+)
+registry.register(
+    registry.JobType(
+        name="test-resumable",
+        func=run_resumable,
+        label="Test resumable",
+        params=ResumableParams,
+        description="Steps that checkpoint and resume.",
     )
 )

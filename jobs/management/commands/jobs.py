@@ -11,12 +11,14 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from jobs import joblog, maintenance, registry, selectors, services
+from jobs.checkpoint import resumed_text
 from jobs.cli import (
     EXIT_USAGE,
     JOB_ID,
     OneLineCommand,
     OneLineParser,
     int_between,
+    resume_or_exit,
 )
 from jobs.models import JobRun, JobStatus, Priority, Trigger
 from jobs.results import readable_error
@@ -67,7 +69,7 @@ MAX_LIST = 1000
 
 
 class Command(OneLineCommand):
-    help = "List, inspect, enqueue, retry and cancel jobs; show queue metrics."
+    help = "List, inspect, enqueue, retry, resume and cancel jobs; show queue metrics."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(
@@ -93,6 +95,11 @@ class Command(OneLineCommand):
             "retry", help="Queue a new run of a finished job (same type and params); prints its id."
         )
         retry.add_argument("job_id", type=JOB_ID, metavar="ID", help="The finished job's id.")
+        resume = sub.add_parser(
+            "resume",
+            help="Continue a failed or cancelled job here, from its checkpoint (a new run).",
+        )
+        resume.add_argument("job_id", type=JOB_ID, metavar="ID", help="The job's id.")
         cancel = sub.add_parser("cancel", help="Cancel a queued or running job.")
         cancel.add_argument("job_id", type=JOB_ID, metavar="ID", help="The job's id.")
         sub.add_parser("cancel-running", help="Ask every running job to stop.")
@@ -194,6 +201,7 @@ class Command(OneLineCommand):
             ("error", readable_error(job.error) if job.error else "-"),
             ("cancel requested", moment(job.cancel_requested_at)),
             ("retry of", f"#{job.retry_of_id}" if job.retry_of_id else "-"),
+            ("resumed", resumed_text(job.checkpoint) or "-"),
             (
                 "retried as",
                 ", ".join(
@@ -225,6 +233,14 @@ class Command(OneLineCommand):
         if job.deduplicated:
             self.stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
         self.stdout.write(str(job.pk))
+
+    def do_resume(self, options: dict[str, Any]) -> None:
+        job = resume_or_exit(
+            options["job_id"], stderr=self.stderr, tracebacks=options.get("traceback", False)
+        )
+        if job.status == JobStatus.SUCCESS:
+            summary = registry.presented(job.job_type, job.result).summary
+            self.stdout.write(self.style.SUCCESS(f"Job {job.pk} succeeded: {summary}"))
 
     def do_cancel(self, options: dict[str, Any]) -> None:
         try:
