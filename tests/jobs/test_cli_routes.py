@@ -57,7 +57,9 @@ def _announced(proc: subprocess.Popen[str]) -> str:
 
 def test_a_cli_run_follows_the_running_job_of_its_type_and_never_runs_it(drained, tmp_path):
     marker = tmp_path / "job"
-    job = services.enqueue("test-unique", {"steps": 40, "marker": str(marker)})
+    # 8 s of work: the command's start (a second or more on a loaded machine) must find it
+    # still running.
+    job = services.enqueue("test-unique", {"steps": 160, "marker": str(marker)})
     wait_for(
         lambda: JobRun.objects.filter(pk=job.pk, progress_current__gt=0).exists(),
         timeout=20,
