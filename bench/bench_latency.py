@@ -40,7 +40,7 @@ def _tracked_sender() -> Callable[[float], None]:
     from jobs import services
 
     def send(t0: float) -> None:
-        services.enqueue("bench-stamp", {"t0": t0})
+        services.enqueue(job_type="bench-stamp", params={"t0": t0})
 
     return send
 

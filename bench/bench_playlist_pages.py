@@ -124,8 +124,8 @@ def _fill() -> int:
             candidates=2000,
         )
         PlaylistTrack.objects.bulk_create(_tracks(big.pk, BIG, rng))
-        services.enqueue("playlist", {"window": "morning"})
-        services.enqueue("playlist", {"window": "evening", "dry_run": True})
+        services.enqueue(job_type="playlist", params={"window": "morning"})
+        services.enqueue(job_type="playlist", params={"window": "evening", "dry_run": True})
     return big.pk
 
 

@@ -92,7 +92,9 @@ def run(ctx: Context) -> list[Table]:
     try:
         marks.reset(ctx.marks)
         tag = uuid.uuid4().hex[:8]
-        job = services.enqueue("bench-steps", {"steps": steps, "step_ms": STEP_MS, "tag": tag})
+        job = services.enqueue(
+            job_type="bench-steps", params={"steps": steps, "step_ms": STEP_MS, "tag": tag}
+        )
         live_reads: list[tuple[float, float, int]] = []
         row_reads: list[tuple[float, float, int]] = []
         seen_live = 0

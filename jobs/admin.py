@@ -53,7 +53,7 @@ class JobRunAdmin(admin.ModelAdmin[JobRun]):
             "id", flat=True
         ):
             try:
-                services.cancel_job(job_id)
+                services.cancel_job(job_id=job_id)
             except JobError:
                 continue
             done += 1

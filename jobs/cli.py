@@ -298,7 +298,7 @@ class JobCommand(OneLineCommand):
 
 def enqueue_or_exit(job_type: str, params: dict[str, Any], *, trigger: Trigger) -> JobRun:
     try:
-        job = services.enqueue(job_type, params, trigger=trigger)
+        job = services.enqueue(job_type=job_type, params=params, trigger=trigger)
     except registry.JobError as exc:
         raise CommandError(str(exc), returncode=EXIT_USAGE) from None
     return job
@@ -352,8 +352,8 @@ def _write_interrupted(job: JobRun) -> None:
     def write() -> None:
         try:
             services.finish(
-                job,
-                JobStatus.CANCELLED,
+                job=job,
+                status=JobStatus.CANCELLED,
                 error=INTERRUPTED,
                 progress={"progress_message": "Cancelled"},
             )
@@ -389,7 +389,7 @@ def run_or_exit(
         spec.validate(params)
     except registry.JobError as exc:
         raise CommandError(str(exc), returncode=EXIT_USAGE) from None
-    job = services.start_direct(job_type, params, trigger=trigger)
+    job = services.start_direct(job_type=job_type, params=params, trigger=trigger)
     if job.deduplicated:
         return _not_ours(job, spec, terminal=terminal, stderr=stderr)
 

@@ -122,9 +122,9 @@ def _insert(job: JobRun) -> JobRun:
 
 
 def enqueue(
+    *,
     job_type: str,
     params: Mapping[str, Any] | None = None,
-    *,
     trigger: Trigger = Trigger.WEB,
     priority: int | None = None,
     run_after: datetime | None = None,
@@ -151,9 +151,9 @@ def enqueue(
 
 
 def enqueue_each(
+    *,
     job_type: str,
     params: Mapping[str, Any] | None = None,
-    *,
     trigger: Trigger = Trigger.WEB,
     priority: int | None = None,
 ) -> list[JobRun]:
@@ -180,7 +180,7 @@ def _queue(job: JobRun) -> JobRun:
 
 
 def start_direct(
-    job_type: str, params: Mapping[str, Any] | None = None, *, trigger: Trigger = Trigger.CLI
+    *, job_type: str, params: Mapping[str, Any] | None = None, trigger: Trigger = Trigger.CLI
 ) -> JobRun:
     """Record a run that the calling process performs itself (CLI, cron): inserted running.
 
@@ -250,9 +250,9 @@ def _owned(job: JobRun) -> QuerySet[JobRun]:
 
 
 def finish(
+    *,
     job: JobRun,
     status: JobStatus,
-    *,
     result: Any = None,
     error: str = "",
     progress: dict[str, Any] | None = None,
@@ -277,7 +277,7 @@ def finish(
 
 
 def retry_later(
-    job: JobRun, *, delay: float, error: str, usage: dict[str, Any] | None = None
+    *, job: JobRun, delay: float, error: str, usage: dict[str, Any] | None = None
 ) -> bool:
     """Put a job whose attempt failed transiently back in the queue, due in ``delay`` s
     (``usage``: what the run used so far, kept for the next attempt)."""
@@ -300,7 +300,7 @@ def retry_later(
     return updated == 1
 
 
-def requeue_interrupted(job: JobRun, *, reason: str, usage: dict[str, Any] | None = None) -> bool:
+def requeue_interrupted(*, job: JobRun, reason: str, usage: dict[str, Any] | None = None) -> bool:
     """Give back a job whose worker is shutting down: it runs again from the start and the
     interrupted attempt does not count (what it used of external services does). False if
     this attempt no longer owns it, or if a person asked to cancel it meanwhile (then it is
@@ -347,7 +347,7 @@ def next_due_in(*, now: datetime | None = None) -> float | None:
 CANCELLED_BEFORE_START = "Cancelled before it started"
 
 
-def cancel_job(job_id: int) -> JobRun:
+def cancel_job(*, job_id: int) -> JobRun:
     """Cancel a job: a queued one at once, a running one at its next checkpoint.
 
     Raises ``JobNotFound`` or ``JobAlreadyFinished``. Returns the job as it is now.
@@ -437,7 +437,7 @@ def retry_job(*, job_id: int, trigger: Trigger = Trigger.WEB) -> JobRun:
     return _queue(_repeat(original, trigger=trigger, now=timezone.now()))
 
 
-def retry_candidates(filters: HistoryFilters) -> QuerySet[JobRun]:
+def retry_candidates(*, filters: HistoryFilters) -> QuerySet[JobRun]:
     """The failed runs ``filters`` select that were not retried yet, newest first: what
     "retry failed" retries (pressing it twice retries nothing twice)."""
     retried = JobRun.objects.filter(retry_of=OuterRef("pk"))
@@ -448,7 +448,7 @@ def retry_candidates(filters: HistoryFilters) -> QuerySet[JobRun]:
     )
 
 
-def cancel_candidates(filters: HistoryFilters) -> QuerySet[JobRun]:
+def cancel_candidates(*, filters: HistoryFilters) -> QuerySet[JobRun]:
     """The queued runs ``filters`` select, newest first: what "cancel queued" cancels."""
     return filters.apply(JobRun.objects.filter(status=JobStatus.QUEUED)).order_by("-id")
 
@@ -472,7 +472,7 @@ def bulk_retry_failed(
     without a dedupe key (those with one are inserted one by one, to deduplicate) and one
     ticket."""
     originals = list(
-        retry_candidates(filters).only("id", "job_type", "params", "status")[: limit + 1]
+        retry_candidates(filters=filters).only("id", "job_type", "params", "status")[: limit + 1]
     )
     limited = len(originals) > limit
     now = timezone.now()
@@ -507,7 +507,7 @@ def bulk_cancel_queued(*, filters: HistoryFilters, limit: int = BULK_LIMIT) -> B
     """Cancel the queued runs ``filters`` select, newest first, at most ``limit``: one
     conditional UPDATE (a run claimed meanwhile is left to run)."""
     now = timezone.now()
-    chosen = cancel_candidates(filters).values("id")[:limit]
+    chosen = cancel_candidates(filters=filters).values("id")[:limit]
     cancelled = JobRun.objects.filter(id__in=chosen, status=JobStatus.QUEUED).update(
         status=JobStatus.CANCELLED,
         cancel_requested_at=now,
@@ -516,5 +516,5 @@ def bulk_cancel_queued(*, filters: HistoryFilters, limit: int = BULK_LIMIT) -> B
     )
     return BulkCancelResult(
         cancelled=cancelled,
-        limited=cancelled >= limit and cancel_candidates(filters).exists(),
+        limited=cancelled >= limit and cancel_candidates(filters=filters).exists(),
     )

@@ -111,7 +111,7 @@ def enqueue_concurrently(job_type: str, params: dict[str, Any], *, count: int) -
     def enqueue() -> None:
         barrier.wait()
         try:
-            results.append(services.enqueue(job_type, params))
+            results.append(services.enqueue(job_type=job_type, params=params))
         finally:
             connections.close_all()
 

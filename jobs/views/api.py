@@ -134,7 +134,7 @@ def start_job(request: HtmxHttpRequest, job_type: str) -> HttpResponse:
     except BadRequest as exc:
         return json_error(400, exc.message)
     try:
-        jobs = services.enqueue_each(spec.name, params, trigger=Trigger.WEB)
+        jobs = services.enqueue_each(job_type=spec.name, params=params, trigger=Trigger.WEB)
     except registry.JobParamsError as exc:
         if request.htmx:
             return pages.render_start_form(request, spec, bound=params, error=str(exc), status=400)
@@ -169,7 +169,7 @@ def cancel_job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     """Cancel a job: a queued one at once, a running one at its next checkpoint."""
     response: HttpResponse
     try:
-        job = services.cancel_job(job_id)
+        job = services.cancel_job(job_id=job_id)
     except services.JobNotFound as exc:
         response = json_error(404, str(exc))
     except services.JobAlreadyFinished as exc:

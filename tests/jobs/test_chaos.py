@@ -66,12 +66,14 @@ def test_random_stops_never_cancel_lose_or_repeat_a_job(cluster_factory, tmp_pat
                 for _ in range(provider_jobs):
                     marker = tmp_path / f"provider-{len(markers)}"
                     params = {"url": url, "calls": rng.randint(3, 6), "rate": 8}
-                    job = services.enqueue("test-provider", {**params, "marker": str(marker)})
+                    job = services.enqueue(
+                        job_type="test-provider", params={**params, "marker": str(marker)}
+                    )
                     markers[job.pk] = marker
                 for _ in range(short_jobs):
                     marker = tmp_path / f"short-{len(markers)}"
                     params = {"steps": 3, "step_ms": 40, "marker": str(marker)}
-                    markers[services.enqueue("test-steps", params).pk] = marker
+                    markers[services.enqueue(job_type="test-steps", params=params).pk] = marker
 
         enqueue(4, 4)
         cluster_of: dict[int, int] = {}  # worker pid → which cluster (its start order)

@@ -57,7 +57,7 @@ def _announced(proc: subprocess.Popen[str]) -> str:
 
 def test_a_cli_run_follows_the_running_job_of_its_type_and_never_runs_it(drained, tmp_path):
     marker = tmp_path / "job"
-    job = services.enqueue("test-unique", {"steps": 40, "marker": str(marker)})
+    job = services.enqueue(job_type="test-unique", params={"steps": 40, "marker": str(marker)})
     wait_for(
         lambda: JobRun.objects.filter(pk=job.pk, progress_current__gt=0).exists(),
         timeout=20,
@@ -81,8 +81,8 @@ def test_a_cli_run_follows_the_running_job_of_its_type_and_never_runs_it(drained
 def test_a_cli_run_follows_a_queued_job_until_the_cluster_has_run_it(drained, tmp_path):
     marker = tmp_path / "job"
     job = services.enqueue(
-        "test-unique",
-        {"steps": 4, "marker": str(marker)},
+        job_type="test-unique",
+        params={"steps": 4, "marker": str(marker)},
         run_after=timezone.now() + timedelta(seconds=3),
     )
     proc = manage("run_unique")

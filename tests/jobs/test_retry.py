@@ -83,7 +83,7 @@ def test_an_active_run_cannot_be_retried(status):
 
 def test_a_retry_is_deduplicated_like_an_enqueue():
     old = ended(job_type="test-unique", params={"steps": 1})
-    holder = services.enqueue("test-unique", {"steps": 5})
+    holder = services.enqueue(job_type="test-unique", params={"steps": 5})
     again = services.retry_job(job_id=old.pk)
     assert (again.pk, again.deduplicated) == (holder.pk, True)
     assert JobRun.objects.count() == 2
@@ -131,7 +131,7 @@ def test_post_retry_refuses_unknown_active_and_no_longer_valid_runs(api):
 
 def test_post_retry_of_a_deduplicated_type_answers_200_with_the_active_job(api):
     old = ended(job_type="test-unique", params={"steps": 1})
-    holder = services.enqueue("test-unique", {"steps": 5})
+    holder = services.enqueue(job_type="test-unique", params={"steps": 5})
     response = post(api, f"/jobs/{old.pk}/retry")
     assert response.status_code == 200
     assert response.json()["jobId"] == holder.pk

@@ -322,7 +322,7 @@ def test_a_route_that_starts_one_job_refuses_all_windows():
     from jobs.registry import JobParamsError
 
     with pytest.raises(JobParamsError, match="stand for 5 jobs"):
-        services.enqueue("playlist", {"window": "all"})
+        services.enqueue(job_type="playlist", params={"window": "all"})
     assert not JobRun.objects.exists()
 
 

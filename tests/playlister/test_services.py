@@ -114,7 +114,7 @@ def test_the_playlist_job_through_a_cluster(cluster_factory):
     with start(library) as fakes:
         cluster_factory.new(**env_for(fakes))
         with transaction.atomic():
-            job_id = jobs.enqueue("playlist", {"window": "evening"}).pk
+            job_id = jobs.enqueue(job_type="playlist", params={"window": "evening"}).pk
         wait_for(
             lambda: (
                 JobRun.objects.get(pk=job_id).status not in (JobStatus.QUEUED, JobStatus.RUNNING)

@@ -228,7 +228,7 @@ class Command(OneLineCommand):
 
     def do_cancel(self, options: dict[str, Any]) -> None:
         try:
-            job = services.cancel_job(options["job_id"])
+            job = services.cancel_job(job_id=options["job_id"])
         except registry.JobError as exc:
             raise CommandError(str(exc), returncode=EXIT_USAGE) from None
         if job.status == JobStatus.CANCELLED:
@@ -246,7 +246,10 @@ class Command(OneLineCommand):
         try:
             # Params may stand for several jobs (a playlist of all windows): one id each.
             jobs = services.enqueue_each(
-                options["job_type"], params, trigger=trigger, priority=options["priority"]
+                job_type=options["job_type"],
+                params=params,
+                trigger=trigger,
+                priority=options["priority"],
             )
         except registry.JobError as exc:
             raise CommandError(str(exc), returncode=EXIT_USAGE) from None
