@@ -61,9 +61,9 @@ def _raw_done(ctx: Context, n: int) -> bool:
 
 
 def _tracked_done(ctx: Context, n: int) -> bool:
-    from jobs.models import JobRun, JobStatus
+    from jobs.models import ACTIVE_STATUSES, JobRun
 
-    return not JobRun.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists()
+    return not JobRun.objects.filter(status__in=ACTIVE_STATUSES).exists()
 
 
 def idle(

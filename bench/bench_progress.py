@@ -82,7 +82,7 @@ def run(ctx: Context) -> list[Table]:
     from django.db import connection
 
     from jobs import selectors, services
-    from jobs.models import JobRun, JobStatus
+    from jobs.models import FINISHED_STATUSES, JobRun, JobStatus
 
     ctx.cluster()
     wait_idle()
@@ -104,7 +104,7 @@ def run(ctx: Context) -> list[Table]:
             row = JobRun.objects.get(pk=job.pk)
             view = selectors.progress_of(row)
             ended = time.time()
-            if row.status in (JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.CANCELLED):
+            if row.status in FINISHED_STATUSES:
                 break
             if row.status == JobStatus.RUNNING:
                 live_reads.append((began, ended, view.current))

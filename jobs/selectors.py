@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 
 from jobs import live
-from jobs.models import JobRun, JobStatus
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -30,9 +30,7 @@ def queue_stats() -> QueueStats:
 
     Only queued work counts: direct runs (CLI, cron) take no worker slot.
     """
-    counts = JobRun.objects.filter(
-        status__in=[JobStatus.QUEUED, JobStatus.RUNNING], direct=False
-    ).aggregate(
+    counts = JobRun.objects.filter(status__in=ACTIVE_STATUSES, direct=False).aggregate(
         pending=Count("id", filter=Q(status=JobStatus.QUEUED)),
         active=Count("id", filter=Q(status=JobStatus.RUNNING)),
     )

@@ -20,7 +20,7 @@ from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from jobs import live, maintenance, registry, tickets
-from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Priority, Trigger
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Priority, Trigger, owned_attempt
 from jobs.registry import JobError
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def _insert(job: JobRun) -> JobRun:
             job.save()
     except IntegrityError:
         existing = JobRun.objects.filter(
-            dedupe_key=job.dedupe_key, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+            dedupe_key=job.dedupe_key, status__in=ACTIVE_STATUSES
         ).first()
         if existing is None:  # it finished in between: try once more
             with transaction.atomic():
@@ -243,12 +243,6 @@ def claim_next(*, worker: str | None = None, now: datetime | None = None) -> Job
     return claimed[0] if claimed else None
 
 
-def _owned(job: JobRun) -> QuerySet[JobRun]:
-    """The row of this attempt of ``job`` while it runs: a rescued or re-claimed job no
-    longer matches, so a worker that lost its job can change nothing."""
-    return JobRun.objects.filter(id=job.pk, status=JobStatus.RUNNING, attempt=job.attempt)
-
-
 def finish(
     *,
     job: JobRun,
@@ -268,7 +262,7 @@ def finish(
         "run_after": now,
     }
     fields.update(progress or {})
-    updated = _owned(job).update(**fields)
+    updated = owned_attempt(job.pk, job.attempt).update(**fields)
     if updated != 1:
         logger.warning(
             "job %s attempt %s no longer owned its row at %s", job.pk, job.attempt, status
@@ -284,7 +278,7 @@ def retry_later(
     now = timezone.now()
     run_after = now + timedelta(seconds=delay)
     kept = {"usage": usage} if usage is not None else {}
-    updated = _owned(job).update(
+    updated = owned_attempt(job.pk, job.attempt).update(
         **kept,
         status=JobStatus.QUEUED,
         run_after=run_after,
@@ -313,7 +307,7 @@ def requeue_interrupted(*, job: JobRun, reason: str, usage: dict[str, Any] | Non
     """
     kept = {"usage": usage} if usage is not None else {}
     updated = (
-        _owned(job)
+        owned_attempt(job.pk, job.attempt)
         .filter(cancel_requested_at__isnull=True)
         .update(
             **kept,

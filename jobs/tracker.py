@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from jobs import live
 from jobs.cancel import JobLost, WorkerShutdown
-from jobs.models import JobRun, JobStatus
+from jobs.models import owned_attempt
 from jobs.progress import ProgressState, Snapshot
 
 if TYPE_CHECKING:
@@ -175,9 +175,7 @@ class JobTracker(ProgressState):
     def write_row(self, snap: Snapshot | None = None) -> None:
         snap = snap or self.snapshot()
         phase = self._phase
-        updated = JobRun.objects.filter(
-            id=self.job_id, status=JobStatus.RUNNING, attempt=self.attempt
-        ).update(
+        updated = owned_attempt(self.job_id, self.attempt).update(
             progress_current=snap.current,
             progress_total=snap.total,
             progress_message=snap.message[:MESSAGE_MAX],
@@ -201,14 +199,10 @@ class JobTracker(ProgressState):
         if now - self._last_cancel_poll < self.cancel_poll_interval:
             return
         self._last_cancel_poll = now
-        row = (
-            JobRun.objects.filter(id=self.job_id)
-            .values_list("status", "attempt", "cancel_requested_at")
-            .first()
-        )
-        if row is None or row[0] != JobStatus.RUNNING or row[1] != self.attempt:
+        row = owned_attempt(self.job_id, self.attempt).values_list("cancel_requested_at").first()
+        if row is None:
             self.token.stop(JobLost())
-        elif row[2] is not None:
+        elif row[0] is not None:
             self.token.cancel()
         elif self.shutdown_check is not None and self.shutdown_check():
             self.token.stop(WorkerShutdown())

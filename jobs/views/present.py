@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jobs import registry, selectors
-from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, Trigger
+from jobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, JobRun, JobStatus, Trigger
 from jobs.results import Presented, readable_error, sentence
 
 if TYPE_CHECKING:
@@ -196,7 +196,7 @@ class JobView:
 
     @property
     def is_active(self) -> bool:
-        return self.job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+        return self.job.status in ACTIVE_STATUSES
 
     @property
     def cancelling(self) -> bool:

@@ -17,7 +17,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from jobs.models import JobRun, JobStatus
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus
 from tests.browser.conftest import PASSWORD
 from tests.browser.seed import Seeded, seed
 from tests.factories import JobRunFactory
@@ -297,4 +297,4 @@ def test_keyboard_focus_is_visible(seeded, open_as):
 @pytest.fixture(autouse=True)
 def _no_leftovers(transactional_db) -> Iterator[None]:
     yield
-    JobRun.objects.filter(status__in=["queued", "running"]).update(status=JobStatus.CANCELLED)
+    JobRun.objects.filter(status__in=ACTIVE_STATUSES).update(status=JobStatus.CANCELLED)

@@ -10,7 +10,7 @@ import pytest
 from enrichment.fakes import FakeAudioMuse, Library
 from enrichment.models import AudioFeatures
 from jobs import registry, services
-from jobs.models import JobRun, JobStatus, Trigger
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Trigger
 from tests.cluster import manage, wait_for
 
 TOKEN = "test-audiomuse-token"
@@ -86,11 +86,7 @@ def test_a_queued_sync_runs_on_a_real_cluster(fake, cluster_factory) -> None:
     cluster_factory.new(**env_for(fake))
     job_id = services.enqueue(job_type="audiomuse-sync").pk
     job = wait_for(
-        lambda: (
-            JobRun.objects.filter(pk=job_id)
-            .exclude(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-            .first()
-        ),
+        lambda: JobRun.objects.filter(pk=job_id).exclude(status__in=ACTIVE_STATUSES).first(),
         timeout=60,
         what="the sync job to end",
     )

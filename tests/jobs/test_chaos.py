@@ -23,7 +23,7 @@ from django.db import transaction
 
 from enrichment.fakes import FaultPlan
 from jobs import services, tickets
-from jobs.models import JobRun, JobStatus
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus
 from tests.cluster import Cluster, marker_events, wait_for
 from tests.fakes import JsonProvider
 
@@ -95,11 +95,7 @@ def test_random_stops_never_cancel_lose_or_repeat_a_job(cluster_factory, tmp_pat
         cluster_of.update(dict.fromkeys(final.worker_pids(), STOPS))
         ids = list(markers)
         wait_for(
-            lambda: (
-                not JobRun.objects.filter(
-                    pk__in=ids, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
-                ).exists()
-            ),
+            lambda: not JobRun.objects.filter(pk__in=ids, status__in=ACTIVE_STATUSES).exists(),
             timeout=60,
             what=f"every job to end (seed {seed})",
         )

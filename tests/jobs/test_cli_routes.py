@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from jobs import services
-from jobs.models import JobRun, JobStatus, Trigger
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Trigger
 from tests.cluster import manage, wait_for
 from tests.factories import JobRunFactory
 
@@ -146,7 +146,7 @@ def test_ctrl_c_stops_following_and_leaves_the_job_running():
     assert JobRun.objects.count() == 1
 
 
-@pytest.mark.parametrize("status", [JobStatus.RUNNING, JobStatus.QUEUED])
+@pytest.mark.parametrize("status", ACTIVE_STATUSES)
 def test_a_cron_run_skips_an_active_job_of_its_type(drained, status):
     # With a cluster up (drained), a queued job will be run: cron has nothing to do.
     held = _held(status, run_after=timezone.now() + timedelta(hours=1))

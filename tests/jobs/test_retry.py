@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from jobs import services
-from jobs.models import JobRun, JobStatus, Trigger
+from jobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, JobRun, JobStatus, Trigger
 from jobs.queries import HistoryFilters
 from tests.cluster import manage, wait_for
 from tests.factories import JobRunFactory
@@ -56,7 +56,7 @@ def post(client: Client, path: str, data=None, *, htmx: bool = False, form: bool
 
 
 # -- the service ---------------------------------------------------------------------------
-@pytest.mark.parametrize("status", [JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.SUCCESS])
+@pytest.mark.parametrize("status", FINISHED_STATUSES)
 def test_a_finished_run_is_repeated_with_its_type_and_params(status):
     original = ended(status, params={"steps": 4, "step_ms": 0}, trigger=Trigger.SCHEDULE)
     again = services.retry_job(job_id=original.pk, trigger=Trigger.CLI)
@@ -73,7 +73,7 @@ def test_a_finished_run_is_repeated_with_its_type_and_params(status):
     assert original.status == status  # the original is history: it does not change
 
 
-@pytest.mark.parametrize("status", [JobStatus.QUEUED, JobStatus.RUNNING])
+@pytest.mark.parametrize("status", ACTIVE_STATUSES)
 def test_an_active_run_cannot_be_retried(status):
     active = JobRunFactory(status=status)
     with pytest.raises(services.JobStillActive, match=f"still {status}"):
