@@ -17,7 +17,7 @@ from playlister import scoring
 from playlister.artists import credit_parts, track_artists
 from playlister.selection import Candidate, Pool
 from playlister.shape import Sound
-from playlister.windows import Window, WindowSpec
+from playlister.windows import DAILY, Window, WindowSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -295,7 +295,7 @@ def lean_to_profile(
 ) -> list[Candidate]:
     """With AudioMuse features, daily mixes prefer tracks near the window's energy/tempo:
     the score is multiplied by 0.75 + 0.25 · fit (the ``fit`` part says by how much)."""
-    if spec.profile is None or window not in (Window.MORNING, Window.AFTERNOON, Window.EVENING):
+    if spec.profile is None or window not in DAILY:
         return candidates
     if not sounds:
         return candidates

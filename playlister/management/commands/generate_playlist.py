@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class Command(JobCommand):
-    help = "Generate a playlist: morning, afternoon, evening, discovery, throwback, or all."
+    help = f"Generate a playlist: {', '.join(Window)}, or all."
     job_type = "playlist"
     skip_params = ("window",)
 
