@@ -9,13 +9,42 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.http import Http404
 
 from jobs import live
 from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus
+from jobs.params import preview
+from jobs.registry import JobError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
+
+
+class JobNotFound(JobError, Http404):
+    """No job has this id. An ``Http404`` too: a view that looks a job up answers 404 (JSON
+    on the API's paths, ``jobs.views.access.api_endpoint``)."""
+
+    def __init__(self, job_id: object) -> None:
+        super().__init__(f"no job with id {preview(job_id)}")
+        self.job_id = job_id
+
+
+def get_job(job_id: int | str, *fields: str) -> JobRun:
+    """The job ``job_id`` names (only ``fields`` loaded, if given), else ``JobNotFound``.
+
+    Text that is no whole number names no job either (Django itself matches nothing for a
+    number beyond the ids' 64-bit range).
+    """
+    try:
+        pk = int(job_id)
+    except (TypeError, ValueError):
+        raise JobNotFound(job_id) from None
+    rows = JobRun.objects.filter(pk=pk)
+    job = (rows.only(*fields) if fields else rows).first()
+    if job is None:
+        raise JobNotFound(job_id)
+    return job
 
 
 class QueueStats(TypedDict):

@@ -22,6 +22,8 @@ from django.utils import timezone
 from jobs import live, maintenance, registry, tickets
 from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Priority, Trigger, owned_attempt
 from jobs.registry import JobError
+from jobs.selectors import JobNotFound as JobNotFound
+from jobs.selectors import get_job
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -39,12 +41,6 @@ _DEFAULT_PRIORITY = {
     Trigger.CLI: Priority.MANUAL,
     Trigger.SCHEDULE: Priority.SCHEDULED,
 }
-
-
-class JobNotFound(JobError):
-    def __init__(self, job_id: int) -> None:
-        super().__init__(f"no job with id {job_id}")
-        self.job_id = job_id
 
 
 class JobAlreadyFinished(JobError):
@@ -368,9 +364,7 @@ def cancel_job(*, job_id: int) -> JobRun:
         asked = JobRun.objects.get(id=job_id)
         live.request_cancel(job_id, asked.started_at)
         return asked
-    job = JobRun.objects.filter(id=job_id).first()
-    if job is None:
-        raise JobNotFound(job_id)
+    job = get_job(job_id)
     if job.status == JobStatus.RUNNING:  # a cancel was already requested: say so again
         live.request_cancel(job_id, job.started_at)
         return job
@@ -423,9 +417,7 @@ def retry_job(*, job_id: int, trigger: Trigger = Trigger.WEB) -> JobRun:
     ``JobParamsError``; nothing is recorded then. Like ``enqueue``, when an active job holds
     the type's dedupe key, returns that job with ``deduplicated=True``.
     """
-    original = JobRun.objects.filter(pk=job_id).only("id", "job_type", "params", "status").first()
-    if original is None:
-        raise JobNotFound(job_id)
+    original = get_job(job_id, "id", "job_type", "params", "status")
     if original.status in ACTIVE_STATUSES:
         raise JobStillActive(original)
     return _queue(_repeat(original, trigger=trigger, now=timezone.now()))

@@ -16,7 +16,7 @@ from inspect import iscoroutinefunction
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -123,6 +123,12 @@ def _refuse(
     return None
 
 
+def _not_found(exc: Http404) -> JsonResponse:
+    # Here, not in the 404 handler: the handler is not called under DEBUG, and it only
+    # knows the path, not which job or action is missing.
+    return json_error(404, str(exc) or "Not found.")
+
+
 def api_endpoint(methods: Iterable[str], *, login: bool = True) -> Callable[[View], View]:
     """A JSON endpoint: login required unless not ``login`` (401 JSON), CSRF on unsafe
     methods (403 JSON), and only ``methods`` (405 JSON). Works on sync and async views; its
@@ -150,7 +156,10 @@ def api_endpoint(methods: Iterable[str], *, login: bool = True) -> Callable[[Vie
                 rejected = _csrf.process_view(request, view, args, kwargs)
                 if rejected is not None:
                     return cast("HttpResponseBase", rejected)
-                return cast("HttpResponseBase", await view(request, *args, **kwargs))
+                try:
+                    return cast("HttpResponseBase", await view(request, *args, **kwargs))
+                except Http404 as exc:
+                    return _not_found(exc)
 
             wrapper = async_wrapper
         else:
@@ -163,7 +172,10 @@ def api_endpoint(methods: Iterable[str], *, login: bool = True) -> Callable[[Vie
                 rejected = _csrf.process_view(request, view, args, kwargs)
                 if rejected is not None:
                     return cast("HttpResponseBase", rejected)
-                return cast("HttpResponseBase", view(request, *args, **kwargs))
+                try:
+                    return cast("HttpResponseBase", view(request, *args, **kwargs))
+                except Http404 as exc:
+                    return _not_found(exc)
 
             wrapper = sync_wrapper
         # The wrapper runs the CSRF check itself (answering JSON); the middleware must not.

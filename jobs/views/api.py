@@ -27,7 +27,7 @@ from django.urls import reverse
 from django_htmx.http import trigger_client_event
 
 from jobs import registry, selectors, services
-from jobs.models import JobRun, Trigger
+from jobs.models import Trigger
 from jobs.params import clip, preview
 from jobs.views import pages
 from jobs.views.access import api_endpoint, json_error
@@ -170,7 +170,7 @@ def cancel_job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     response: HttpResponse
     try:
         job = services.cancel_job(job_id=job_id)
-    except services.JobNotFound as exc:
+    except selectors.JobNotFound as exc:
         response = json_error(404, str(exc))
     except services.JobAlreadyFinished as exc:
         response = json_error(409, str(exc), status=exc.job.status)
@@ -205,14 +205,11 @@ def cancel_running(request: HtmxHttpRequest) -> HttpResponse:
 
 @api_endpoint(["GET"])
 def job_detail_json(request: HttpRequest, job_id: int) -> JsonResponse:
-    job = JobRun.objects.filter(pk=job_id).first()
-    if job is None:
-        return json_error(404, f"no job with id {job_id}")
-    return JsonResponse(job_json(job))
+    return JsonResponse(job_json(selectors.get_job(job_id)))
 
 
 def _retry_refusal(exc: registry.JobError) -> int:
-    if isinstance(exc, services.JobNotFound):
+    if isinstance(exc, selectors.JobNotFound):
         return 404
     if isinstance(exc, services.JobStillActive):
         return 409

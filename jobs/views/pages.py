@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -32,6 +31,8 @@ from jobs.views.present import JobView, format_seconds, job_views, type_label
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from django.http import HttpRequest, HttpResponse
 
     from jobs.views.access import HtmxHttpRequest
 
@@ -316,13 +317,6 @@ def history_metrics(request: HttpRequest) -> HttpResponse:
 
 
 # -- job detail --------------------------------------------------------------------------------
-def _get_job(job_id: int) -> JobRun:
-    job = JobRun.objects.filter(pk=job_id).first()
-    if job is None:
-        raise Http404(f"No job with id {job_id}.")
-    return job
-
-
 @dataclass(frozen=True)
 class LogLineView:
     time: str
@@ -379,7 +373,7 @@ def _detail_context(request: HttpRequest, job: JobRun) -> dict[str, Any]:
 @page_login_required
 @require_GET
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _get_job(job_id)
+    job = selectors.get_job(job_id)
     context = _detail_context(request, job)
     context["params"] = registry.params_for_people(job.job_type, job.params)
     return render(request, "jobs/detail.html", context)
@@ -390,6 +384,6 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 def job_live(request: HttpRequest, job_id: int) -> HttpResponse:
     """The detail page's live part (status, progress, timeline, result, error, the job's
     own log): polled every second while the job is queued or running."""
-    job = _get_job(job_id)
+    job = selectors.get_job(job_id)
     context = _detail_context(request, job)
     return _respond(request, "jobs/detail.html#live", context, live=context["polling"])

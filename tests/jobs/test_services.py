@@ -82,7 +82,7 @@ def test_cancelling_a_finished_or_unknown_job_is_an_error():
     job = JobRunFactory(status=JobStatus.SUCCESS, finished_at=timezone.now())
     with pytest.raises(services.JobAlreadyFinished, match="already finished"):
         services.cancel_job(job_id=job.pk)
-    with pytest.raises(services.JobNotFound, match="no job with id 424242"):
+    with pytest.raises(selectors.JobNotFound, match="no job with id 424242"):
         services.cancel_job(job_id=424242)
     assert JobRun.objects.get(pk=job.pk).cancel_requested_at is None
 

@@ -134,7 +134,10 @@ class Command(OneLineCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"].replace("-", "_")
-        getattr(self, f"do_{action}")(options)
+        try:
+            getattr(self, f"do_{action}")(options)
+        except registry.JobError as exc:  # no such job, unknown type, bad params, …
+            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
 
     def do_list(self, options: dict[str, Any]) -> None:
         jobs = JobRun.objects.all()
@@ -159,14 +162,8 @@ class Command(OneLineCommand):
         for line in columns(headers, rows, right={0, 6}):
             self.stdout.write(line)
 
-    def _get(self, job_id: int) -> JobRun:
-        job = JobRun.objects.filter(pk=job_id).first()
-        if job is None:
-            raise CommandError(str(services.JobNotFound(job_id)), returncode=EXIT_USAGE)
-        return job
-
     def do_show(self, options: dict[str, Any]) -> None:
-        job = self._get(options["job_id"])
+        job = selectors.get_job(options["job_id"])
         progress = selectors.progress_of(job)
         params = registry.params_for_people(job.job_type, job.params)
         fields: list[tuple[str, object]] = [
@@ -218,19 +215,13 @@ class Command(OneLineCommand):
                 self.stdout.write(f"  {at} {level:<7} {line.logger}: {line.message}")
 
     def do_retry(self, options: dict[str, Any]) -> None:
-        try:
-            job = services.retry_job(job_id=options["job_id"], trigger=Trigger.CLI)
-        except registry.JobError as exc:
-            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
+        job = services.retry_job(job_id=options["job_id"], trigger=Trigger.CLI)
         if job.deduplicated:
             self.stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
         self.stdout.write(str(job.pk))
 
     def do_cancel(self, options: dict[str, Any]) -> None:
-        try:
-            job = services.cancel_job(job_id=options["job_id"])
-        except registry.JobError as exc:
-            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
+        job = services.cancel_job(job_id=options["job_id"])
         if job.status == JobStatus.CANCELLED:
             self.stdout.write(f"Job {job.pk} cancelled.")
         else:
