@@ -17,7 +17,6 @@ job shorter than one tick never talks at all:
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -29,6 +28,7 @@ from django.utils import timezone
 from jobs import live
 from jobs.cancel import JobLost, WorkerShutdown
 from jobs.models import owned_attempt
+from jobs.perprocess import PerProcess
 from jobs.progress import ProgressState, Snapshot
 
 if TYPE_CHECKING:
@@ -255,14 +255,9 @@ class Reporter:
                 tracker.tick_if_active()
 
 
-_reporter: tuple[int, Reporter] | None = None
-_reporter_lock = threading.Lock()
+_reporter = PerProcess(Reporter)
 
 
 def reporter() -> Reporter:
     """This process's reporter (a forked worker gets its own: threads do not survive fork)."""
-    global _reporter
-    with _reporter_lock:
-        if _reporter is None or _reporter[0] != os.getpid():
-            _reporter = (os.getpid(), Reporter())
-        return _reporter[1]
+    return _reporter.get()
