@@ -25,9 +25,10 @@ from django_htmx.http import HttpResponseStopPolling
 
 from jobs import charts, joblog, queries, registry, selectors, services
 from jobs.models import JobRun, JobStatus, Trigger
+from jobs.results import duration_text
 from jobs.schedules.present import next_scheduled
 from jobs.views.access import page_login_required
-from jobs.views.present import JobView, format_seconds, job_views, type_label
+from jobs.views.present import JobView, job_views, type_label
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -300,8 +301,8 @@ def history_metrics(request: HttpRequest) -> HttpResponse:
         (
             m,
             type_label(m.job_type),
-            format_seconds(m.avg_seconds),
-            format_seconds(m.p95_seconds),
+            duration_text(m.avg_seconds),
+            duration_text(m.p95_seconds),
         )
         for m in queries.type_metrics(_with_default_dates(filters))
     ]

@@ -19,7 +19,7 @@ from jobs.cli import (
     int_between,
 )
 from jobs.models import JobRun, JobStatus, Priority, Trigger
-from jobs.results import readable_error
+from jobs.results import duration_text, readable_error
 from jobs.terminal import clip, columns, moment, presented_lines
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}s"
+    return duration_text(value) or "-"
 
 
 def _window(window: str, job_type: str) -> str:
