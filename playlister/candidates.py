@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from enrichment.models import AlbumCache, ArtistCache, AudioFeatures
-from enrichment.names import normalize_name, normalize_tag
+from enrichment.names import normalize_name
+from enrichment.tags import merge_tags
 from playlister import scoring
 from playlister.artists import credit_parts, track_artists
 from playlister.selection import Candidate, Pool
@@ -114,8 +115,8 @@ class TagIndex:
         by_artist = next(
             (self.artists[a] for a in self.artists_of(track) if a in self.artists), ([], [])
         )
-        genres = _merge(album[0], by_artist[0], track.genres)
-        moods = _merge(album[1], by_artist[1], track.moods)
+        genres = merge_tags(album[0], by_artist[0], track.genres)
+        moods = merge_tags(album[1], by_artist[1], track.moods)
         return genres, moods
 
     def all_genres(self, track: TrackInfo) -> list[str]:
@@ -123,16 +124,7 @@ class TagIndex:
         (what the exclusions look at: a guest comedian makes the track comedy)."""
         album_key = (normalize_name(track.album_artist), normalize_name(track.album))
         by_artists = [self.artists.get(a, ([], []))[0] for a in self.artists_of(track)]
-        return _merge(self.albums.get(album_key, ([], []))[0], *by_artists, track.genres)
-
-
-def _merge(*groups: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for group in groups:
-        for tag in group:
-            seen.setdefault(normalize_tag(tag), None)
-    seen.pop("", None)
-    return list(seen)
+        return merge_tags(self.albums.get(album_key, ([], []))[0], *by_artists, track.genres)
 
 
 def _days(now: datetime, then: datetime | None) -> float | None:
