@@ -106,10 +106,6 @@ def refresh_cache(
     finally:
         providers.close()
     for part in parts:
-        for name in ("total", "cached", "plex", "lastfm", "spotify", "artist", "failed"):
-            setattr(result, name, getattr(result, name) + getattr(part, name))
-        result.empty += part.empty
-        result.written += part.written
-        result.errors.extend(part.errors)
+        result.add(part)
     result.provider_requests = providers.requests_sent
     return result

@@ -18,7 +18,7 @@ import itertools
 import logging
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
@@ -65,6 +65,15 @@ class WarmResult:
     provider_requests: int = 0
     dry_run: bool = False
     errors: list[str] = field(default_factory=list)
+
+    def add(self, other: WarmResult) -> None:
+        """Count ``other``'s items and errors in with these (every count field: a field
+        added later is summed too)."""
+        for counted in fields(self):
+            if counted.type == "int":
+                name = counted.name
+                setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
 
 
 @dataclass(frozen=True)
