@@ -31,10 +31,11 @@ import sys
 import threading
 import time
 from argparse import ArgumentParser, BooleanOptionalAction
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from django import forms
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from django.db import connections
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
@@ -279,8 +280,9 @@ class JobCommand(OneLineCommand):
         params = self.get_params(options)
         trigger = Trigger.SCHEDULE if options["scheduled"] else Trigger.CLI
         if options["enqueue"]:
-            job = enqueue_or_exit(self.job_type, params, trigger=trigger)
-            self.stdout.write(str(job.pk))
+            enqueue_or_exit(
+                self.job_type, params, trigger=trigger, stdout=self.stdout, stderr=self.stderr
+            )
             return
         job = run_or_exit(
             self.job_type,
@@ -296,12 +298,34 @@ class JobCommand(OneLineCommand):
             self.stdout.write(self.style.SUCCESS(f"Job {job.pk} succeeded: {summary}"))
 
 
-def enqueue_or_exit(job_type: str, params: dict[str, Any], *, trigger: Trigger) -> JobRun:
+def enqueue_or_exit(
+    job_type: str,
+    params: dict[str, Any],
+    *,
+    trigger: Trigger,
+    stdout: OutputWrapper,
+    stderr: OutputWrapper,
+    priority: int | None = None,
+) -> list[JobRun]:
+    """Queue the job(s) ``params`` stand for (``enqueue_each``) and print their ids, one a
+    line; a job already queued or running under the same dedupe key stands in for a new one,
+    which stderr says. Bad input exits with code 2, recording nothing."""
     try:
-        job = services.enqueue(job_type=job_type, params=params, trigger=trigger)
+        jobs = services.enqueue_each(
+            job_type=job_type, params=params, trigger=trigger, priority=priority
+        )
     except registry.JobError as exc:
         raise CommandError(str(exc), returncode=EXIT_USAGE) from None
-    return job
+    for job in jobs:
+        print_queued(job, stdout=stdout, stderr=stderr)
+    return jobs
+
+
+def print_queued(job: JobRun, *, stdout: OutputWrapper, stderr: OutputWrapper) -> None:
+    """A queued job's id (scripts read it); first, on stderr, when it was already active."""
+    if job.deduplicated:
+        stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
+    stdout.write(str(job.pk))
 
 
 class Signals:
@@ -369,6 +393,15 @@ def _write_interrupted(job: JobRun) -> None:
     writer.join(5.0)
 
 
+@dataclass(frozen=True)
+class Ran:
+    """How a run in this process ended: the job, and the exit code it calls for (0: it
+    succeeded, or cron skipped a job that another process runs)."""
+
+    job: JobRun
+    exit_code: int = 0
+
+
 def run_or_exit(
     job_type: str,
     params: dict[str, Any],
@@ -378,7 +411,26 @@ def run_or_exit(
     stderr: Any,
     tracebacks: bool = False,
 ) -> JobRun:
-    """Run ``job_type`` here; exit 1 if it failed, 130/143 if it was cancelled.
+    """``run_here``, then exit with its code unless the job succeeded (or was skipped)."""
+    ran = run_here(
+        job_type, params, trigger=trigger, terminal=terminal, stderr=stderr, tracebacks=tracebacks
+    )
+    if ran.exit_code:
+        sys.exit(ran.exit_code)
+    return ran.job
+
+
+def run_here(
+    job_type: str,
+    params: dict[str, Any],
+    *,
+    trigger: Trigger,
+    terminal: bool,
+    stderr: Any,
+    tracebacks: bool = False,
+) -> Ran:
+    """Run ``job_type`` here and say on stderr how it ended if not well: exit code 1 if it
+    failed, 130/143 if it was cancelled.
 
     At a terminal a failure is one line; the runner's log record with the traceback is held
     back unless ``tracebacks`` (``--traceback``). Cron runs (not ``terminal``) log it.
@@ -426,38 +478,38 @@ def run_or_exit(
         runner_log.removeFilter(_no_failure_traceback)
         if bar is not None:
             bar.close()
-    return _exit_unless_success(job, stderr, code=signals.exit_code, quiet=quiet)
+    return _outcome(job, stderr, code=signals.exit_code, quiet=quiet)
 
 
-def _exit_unless_success(job: JobRun, stderr: Any, *, code: int, quiet: bool = False) -> JobRun:
+def _outcome(job: JobRun, stderr: Any, *, code: int, quiet: bool = False) -> Ran:
     if job.status == JobStatus.CANCELLED:
         stderr.write(f"Job {job.pk} cancelled.")
-        sys.exit(code)
+        return Ran(job, code)
     if job.status == JobStatus.FAILED:
         if quiet:
             stderr.write("(--traceback shows where it failed)")
         # Last: what a person (or a script reading the last line) needs.
         stderr.write(f"Job {job.pk} failed: {readable_error(job.error)}")
-        sys.exit(EXIT_FAILED)
-    return job
+        return Ran(job, EXIT_FAILED)
+    return Ran(job)
 
 
-def _not_ours(job: JobRun, spec: registry.JobType, *, terminal: bool, stderr: Any) -> JobRun:
+def _not_ours(job: JobRun, spec: registry.JobType, *, terminal: bool, stderr: Any) -> Ran:
     """``job`` (queued or running elsewhere) holds the dedupe key: never run it here.
 
     Cron: a skip, and ``job`` comes back as it is (not finished: nothing to report). At a
-    terminal: follow it and return it once it succeeded, or exit like a run of our own.
+    terminal: follow it and end like a run of our own.
     """
     if line := follow.orphaned(job, spec.name):
         if terminal:
             stderr.write(line)
         else:
             logger.warning("%s", line)
-        sys.exit(EXIT_FAILED)
+        return Ran(job, EXIT_FAILED)
     if not terminal:
-        # Returned, not exited: `generate_playlist all` goes on with the next window.
+        # Exit code 0: `generate_playlist all` goes on with the next window.
         logger.info("%s", follow.skip_line(job, spec.name))
-        return job
+        return Ran(job)
     stop = threading.Event()
     signals = Signals(first=lambda signum: stop.set())
     # Signals first: the next line tells a person that Ctrl+C stops following.
@@ -470,11 +522,11 @@ def _not_ours(job: JobRun, spec: registry.JobType, *, terminal: bool, stderr: An
             bar.close()
     if line:
         stderr.write(line)
-        sys.exit(EXIT_FAILED)
+        return Ran(job, EXIT_FAILED)
     if signals.received is not None and job.status not in FINISHED_STATUSES:
         stderr.write(
             f"Stopped following job {job.pk}; it goes on "
             f"(`manage.py jobs cancel {job.pk}` stops it)."
         )
-        sys.exit(signals.exit_code)
-    return _exit_unless_success(job, stderr, code=EXIT_CANCELLED)
+        return Ran(job, signals.exit_code)
+    return _outcome(job, stderr, code=EXIT_CANCELLED)

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from jobs import services
-from jobs.cli import EXIT_USAGE, run_or_exit
+from jobs.cli import EXIT_USAGE, print_queued, run_or_exit
 from jobs.models import JobRun, Trigger
 from jobs.registry import JobError
 from jobs.schedules import services as schedules
@@ -108,9 +108,7 @@ class Command(BaseCommand):
         row = schedules.get(options["name"])
         if options["enqueue"]:
             job = schedules.run_now(row.name, trigger=Trigger.CLI)
-            if job.deduplicated:
-                self.stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
-            self.stdout.write(str(job.pk))
+            print_queued(job, stdout=self.stdout, stderr=self.stderr)
             return
         scheduled = options["scheduled"]
         started = timezone.now()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import CommandError
 
-from jobs.cli import EXIT_FAILED, EXIT_USAGE, JobCommand, enqueue_or_exit, run_or_exit
+from jobs.cli import EXIT_FAILED, EXIT_USAGE, JobCommand, enqueue_or_exit, run_here
 from jobs.models import JobStatus, Trigger
 from playlister.windows import Window
 
@@ -37,23 +37,24 @@ class Command(JobCommand):
         for window in windows:
             params = {**self.get_params(options), "window": window.value}
             if options["enqueue"]:
-                job = enqueue_or_exit(self.job_type, params, trigger=trigger)
-                self.stdout.write(str(job.pk))
-                continue
-            try:
-                job = run_or_exit(
-                    self.job_type,
-                    params,
-                    trigger=trigger,
-                    terminal=not options["scheduled"],
-                    stderr=self.stderr,
-                    tracebacks=options["traceback"],
+                enqueue_or_exit(
+                    self.job_type, params, trigger=trigger, stdout=self.stdout, stderr=self.stderr
                 )
-            except SystemExit as exit_:
-                if exit_.code != EXIT_FAILED or len(windows) == 1:
-                    raise
+                continue
+            ran = run_here(
+                self.job_type,
+                params,
+                trigger=trigger,
+                terminal=not options["scheduled"],
+                stderr=self.stderr,
+                tracebacks=options["traceback"],
+            )
+            if ran.exit_code == EXIT_FAILED and len(windows) > 1:
                 failed = True  # keep going: one window's failure should not stop the others
                 continue
+            if ran.exit_code:
+                sys.exit(ran.exit_code)
+            job = ran.job
             if job.status == JobStatus.SUCCESS and job.result:
                 self.stdout.write(
                     self.style.SUCCESS(f"{job.result['title']}: {job.result['summary']}")
