@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from jobs import joblog, maintenance, registry, selectors, services
+from jobs import joblog, maintenance, queries, registry, selectors, services
 from jobs.cli import (
     EXIT_USAGE,
     JOB_ID,
     OneLineCommand,
     OneLineParser,
+    enqueue_or_exit,
     int_between,
+    print_queued,
 )
 from jobs.models import JobRun, JobStatus, Priority, Trigger
 from jobs.results import duration_text, readable_error
@@ -216,9 +218,7 @@ class Command(OneLineCommand):
 
     def do_retry(self, options: dict[str, Any]) -> None:
         job = services.retry_job(job_id=options["job_id"], trigger=Trigger.CLI)
-        if job.deduplicated:
-            self.stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
-        self.stdout.write(str(job.pk))
+        print_queued(job, stdout=self.stdout, stderr=self.stderr)
 
     def do_cancel(self, options: dict[str, Any]) -> None:
         job = services.cancel_job(job_id=options["job_id"])
@@ -232,22 +232,15 @@ class Command(OneLineCommand):
         self.stdout.write(f"Asked {count} running job(s) to stop.")
 
     def do_enqueue(self, options: dict[str, Any]) -> None:
-        params = _parse_params(options["param"])
-        trigger = Trigger.SCHEDULE if options["scheduled"] else Trigger.CLI
-        try:
-            # Params may stand for several jobs (a playlist of all windows): one id each.
-            jobs = services.enqueue_each(
-                job_type=options["job_type"],
-                params=params,
-                trigger=trigger,
-                priority=options["priority"],
-            )
-        except registry.JobError as exc:
-            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
-        for job in jobs:
-            if job.deduplicated:
-                self.stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
-            self.stdout.write(str(job.pk))
+        # Params may stand for several jobs (a playlist of all windows): one id each.
+        enqueue_or_exit(
+            options["job_type"],
+            _parse_params(options["param"]),
+            trigger=Trigger.SCHEDULE if options["scheduled"] else Trigger.CLI,
+            priority=options["priority"],
+            stdout=self.stdout,
+            stderr=self.stderr,
+        )
 
     def do_stats(self, options: dict[str, Any]) -> None:
         since = timezone.now() - timedelta(days=options["days"]) if options["days"] else None
@@ -266,7 +259,7 @@ class Command(OneLineCommand):
                 _seconds(m.avg_seconds),
                 _seconds(m.p95_seconds),
             ]
-            for m in selectors.job_metrics(since=since)
+            for m in queries.type_metrics(queries.HistoryFilters(), finished_since=since)
         ]
         headers = ["TYPE", "WINDOW", "RUNS", "FAILED", "CANCELLED", "AVG", "P95"]
         for line in columns(headers, rows, right={2, 3, 4, 5, 6}):
