@@ -276,15 +276,15 @@ class JobCommand(OneLineCommand):
         """The job's params from the parsed options; override for positional arguments."""
         return params_from_options(registry.get(self.job_type), options)
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        params = self.get_params(options)
+    def start(self, params: dict[str, Any], options: dict[str, Any]) -> Ran | None:
+        """Hand the job to the cluster (``--enqueue``: its id printed, None) or run it here."""
         trigger = Trigger.SCHEDULE if options["scheduled"] else Trigger.CLI
         if options["enqueue"]:
             enqueue_or_exit(
                 self.job_type, params, trigger=trigger, stdout=self.stdout, stderr=self.stderr
             )
-            return
-        job = run_or_exit(
+            return None
+        return run_here(
             self.job_type,
             params,
             trigger=trigger,
@@ -292,6 +292,12 @@ class JobCommand(OneLineCommand):
             stderr=self.stderr,
             tracebacks=options["traceback"],
         )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        ran = self.start(self.get_params(options), options)
+        if ran is None:
+            return
+        job = ran.or_exit()
         if job.status == JobStatus.SUCCESS:
             # The result in words (its presenter), not the stored JSON: `jobs show` has more.
             summary = registry.presented(job.job_type, job.result).summary
@@ -401,23 +407,11 @@ class Ran:
     job: JobRun
     exit_code: int = 0
 
-
-def run_or_exit(
-    job_type: str,
-    params: dict[str, Any],
-    *,
-    trigger: Trigger,
-    terminal: bool,
-    stderr: Any,
-    tracebacks: bool = False,
-) -> JobRun:
-    """``run_here``, then exit with its code unless the job succeeded (or was skipped)."""
-    ran = run_here(
-        job_type, params, trigger=trigger, terminal=terminal, stderr=stderr, tracebacks=tracebacks
-    )
-    if ran.exit_code:
-        sys.exit(ran.exit_code)
-    return ran.job
+    def or_exit(self) -> JobRun:
+        """The job, unless the run calls for an exit code: then the process ends with it."""
+        if self.exit_code:
+            sys.exit(self.exit_code)
+        return self.job
 
 
 def run_here(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from jobs.perprocess import PerProcess
 
 
@@ -23,6 +25,8 @@ def _in_child(check) -> bool:
         return answer.read() == b"1"
 
 
+# The child only builds an object and exits: no thread of the parent is needed there.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_one_object_per_process_and_a_forked_child_builds_its_own():
     built: list[object] = []
     made = PerProcess(lambda: built.append(object()) or built[-1])

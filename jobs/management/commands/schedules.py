@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from jobs import services
-from jobs.cli import EXIT_USAGE, print_queued, run_or_exit
+from jobs.cli import EXIT_USAGE, print_queued, run_here
 from jobs.models import JobRun, Trigger
 from jobs.registry import JobError
 from jobs.schedules import services as schedules
@@ -113,14 +113,14 @@ class Command(BaseCommand):
         scheduled = options["scheduled"]
         started = timezone.now()
         try:
-            job = run_or_exit(
+            job = run_here(
                 row.job_type,
                 row.params,
                 trigger=Trigger.SCHEDULE if scheduled else Trigger.CLI,
                 terminal=not scheduled,
                 stderr=self.stderr,
                 tracebacks=options["traceback"],
-            )
+            ).or_exit()
         finally:
             if scheduled:
                 _record_cron_run(row, since=started)

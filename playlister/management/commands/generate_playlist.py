@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import CommandError
 
-from jobs.cli import EXIT_FAILED, EXIT_USAGE, JobCommand, enqueue_or_exit, run_here
-from jobs.models import JobStatus, Trigger
+from jobs.cli import EXIT_FAILED, EXIT_USAGE, JobCommand
+from jobs.models import JobStatus
 from playlister.windows import Window
 
 if TYPE_CHECKING:
@@ -32,29 +32,15 @@ class Command(JobCommand):
                 returncode=EXIT_USAGE,
             )
         windows = list(Window) if which == "all" else [Window(which)]
-        trigger = Trigger.SCHEDULE if options["scheduled"] else Trigger.CLI
         failed = False
         for window in windows:
-            params = {**self.get_params(options), "window": window.value}
-            if options["enqueue"]:
-                enqueue_or_exit(
-                    self.job_type, params, trigger=trigger, stdout=self.stdout, stderr=self.stderr
-                )
+            ran = self.start({**self.get_params(options), "window": window.value}, options)
+            if ran is None:  # queued: its id is printed
                 continue
-            ran = run_here(
-                self.job_type,
-                params,
-                trigger=trigger,
-                terminal=not options["scheduled"],
-                stderr=self.stderr,
-                tracebacks=options["traceback"],
-            )
             if ran.exit_code == EXIT_FAILED and len(windows) > 1:
                 failed = True  # keep going: one window's failure should not stop the others
                 continue
-            if ran.exit_code:
-                sys.exit(ran.exit_code)
-            job = ran.job
+            job = ran.or_exit()
             if job.status == JobStatus.SUCCESS and job.result:
                 self.stdout.write(
                     self.style.SUCCESS(f"{job.result['title']}: {job.result['summary']}")
