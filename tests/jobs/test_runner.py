@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 
 from jobs import live, services
-from jobs.models import JobRun, JobStatus, Priority
+from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, Priority
 from tests.cluster import max_overlap, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("drained")]
@@ -83,7 +83,7 @@ def test_cancelling_a_running_job_frees_its_slot_and_a_queued_one_never_starts()
 
     asked = time.monotonic()
     services.cancel_job(job_id=a)
-    cancelled = _wait_status(a, JobStatus.CANCELLED, JobStatus.SUCCESS, JobStatus.FAILED)
+    cancelled = _wait_status(a, *FINISHED_STATUSES)
     assert cancelled.status == JobStatus.CANCELLED
     assert time.monotonic() - asked < 1.0
     assert cancelled.progress_message == "Cancelled"
