@@ -26,7 +26,7 @@ from jobs import services
 from jobs.models import Trigger
 from jobs.views.access import api_endpoint, json_error, page_login_required
 from jobs.views.api import JOBS_CHANGED
-from jobs.views.pages import HistoryFilterForm, history_filters
+from jobs.views.pages import FILTER_FIELDS, HistoryFilterForm, history_filters
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from jobs.models import JobRun
     from jobs.queries import HistoryFilters
     from jobs.views.access import HtmxHttpRequest
-
-FILTER_FIELDS = ("type", "status", "trigger", "since", "until")
 
 
 class Candidates(Protocol):

@@ -166,6 +166,10 @@ def dashboard_live(request: HtmxHttpRequest) -> HttpResponse:
 DATE_BOUNDS = [MinValueValidator(date(1970, 1, 1)), MaxValueValidator(date(9998, 12, 31))]
 
 
+# The history's filters (the other query parameters are its cursors).
+FILTER_FIELDS = ("type", "status", "trigger", "since", "until")
+
+
 class HistoryFilterForm(forms.Form):
     type = forms.ChoiceField(required=False, label="Type")
     status = forms.ChoiceField(
@@ -208,7 +212,7 @@ class HistoryFilterForm(forms.Form):
     @property
     def filtering(self) -> bool:
         """Any filter chosen (a cursor alone is no filter)."""
-        return any(self.data.get(name) for name in ("type", "status", "trigger", "since", "until"))
+        return any(self.data.get(name) for name in FILTER_FIELDS)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
