@@ -26,7 +26,7 @@ def tracked_sample(rng: random.Random) -> float:
     from jobs import services
     from jobs.models import JobRun, JobStatus
 
-    job = services.enqueue("bench-steps", {"steps": 3000, "step_ms": 10})
+    job = services.enqueue(job_type="bench-steps", params={"steps": 3000, "step_ms": 10})
     row = JobRun.objects.filter(pk=job.pk)
     wait_for(
         lambda: row.values_list("status", flat=True).first() == JobStatus.RUNNING,
@@ -35,7 +35,7 @@ def tracked_sample(rng: random.Random) -> float:
     )
     time.sleep(rng.uniform(0.05, 0.3))
     started = time.perf_counter()
-    services.cancel_job(job.pk)
+    services.cancel_job(job_id=job.pk)
     wait_for(
         lambda: row.values_list("status", flat=True).first() == JobStatus.CANCELLED,
         timeout=30,

@@ -13,13 +13,12 @@ finished run of the last 30 days).
 
 from __future__ import annotations
 
-import itertools
-import random
 import time
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bench.common import Context, Row, Table, not_available, p50, p95_row, sized
+from playlister.windows import DAILY
+from testkit.job_rows import analyze, fill_job_runs
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -28,107 +27,28 @@ GOAL_MS = 50.0
 REPS = 60
 METRICS_REPS = 3
 HTMX = {"HX-Request": "true"}
-BATCH = 500
 
-# Columns that vary per row; every other column takes the model's default.
-VARYING = (
-    "job_type", "window", "status", "trigger", "attempt", "run_after", "queued_at",
-    "started_at", "finished_at", "heartbeat_at", "error",
-)  # fmt: skip
-
-
-def _model_defaults() -> dict[str, Any]:
-    from django.db import connection
-    from django.utils import timezone
-
-    from jobs.models import JobRun
-
-    template = JobRun(
-        params={"steps": 10}, progress_current=10, progress_total=10, queued_at=timezone.now()
-    )
-    return {
-        str(f.column): f.get_db_prep_save(f.pre_save(template, add=True), connection)
-        for f in JobRun._meta.concrete_fields
-        if not f.primary_key
-    }
-
-
-def _rows(count: int) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """``count`` runs over 60 days, oldest first: mostly finished, the last ten active."""
-    from django.db import connection
-    from django.utils import timezone
-
-    rng = random.Random(4)
-    now = timezone.now()
-    start = now - timedelta(days=60)
-    step = timedelta(days=60) / count
-    types = [("bench-noop", "bench-noop"), ("cache-warm", "cache-warm")] + [
-        ("playlist", window) for window in ("morning", "afternoon", "evening")
-    ]
-    ended = ["success"] * 14 + ["failed"] * 3 + ["cancelled"] * 3
-    triggers = ["web", "cli", "schedule", "schedule"]
-    defaults = _model_defaults()
-    fixed = [c for c in defaults if c not in VARYING]
-    head = tuple(defaults[c] for c in fixed)
-    moment = connection.ops.adapt_datetimefield_value
-    rows = []
-    for i in range(count):
-        queued = start + step * i
-        job_type, window = rng.choice(types)
-        status = rng.choice(ended)
-        if i >= count - 10:
-            status = "running" if i % 2 else "queued"
-        started = queued + timedelta(seconds=rng.uniform(0, 5))
-        finished = started + timedelta(seconds=rng.expovariate(1 / 30))
-        rows.append(
-            (
-                *head,
-                job_type,
-                window,
-                status,
-                rng.choice(triggers),
-                0 if status == "queued" else 1,
-                moment(queued),
-                moment(queued),
-                None if status == "queued" else moment(started),
-                moment(finished) if status in ended else None,
-                None if status == "queued" else moment(finished),
-                "ValueError: boom" if status == "failed" else "",
-            )
-        )
-    return [*fixed, *VARYING], rows
+# The job types of the rows (job type, window): two plain types and the daily playlists.
+TYPES = [("bench-noop", "bench-noop"), ("cache-warm", "cache-warm")] + [
+    ("playlist", window) for window in DAILY
+]
 
 
 def _fill(count: int) -> None:
-    from django.db import connection, transaction
-
-    names, rows = _rows(count)
-    columns = ", ".join(connection.ops.quote_name(c) for c in names)
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY job_runs ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            one = "(" + ", ".join(["%s"] * len(names)) + ")"
-            for chunk in itertools.batched(rows, BATCH):
-                cursor.execute(
-                    f"INSERT INTO job_runs ({columns}) VALUES {', '.join([one] * len(chunk))}",
-                    [value for row in chunk for value in row],
-                )
-    _analyze()
+    fill_job_runs(count, types=TYPES)
 
 
 def _grow(copies: int) -> None:
     """Add ``copies`` finished copies of the rows there are."""
     from django.db import connection, transaction
 
-    from jobs.models import JobRun
+    from jobs.models import ACTIVE_STATUSES, JobRun
 
+    active = ", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES)
     names = [str(f.column) for f in JobRun._meta.concrete_fields if not f.primary_key]
     quoted = [connection.ops.quote_name(c) for c in names]
     select = [
-        "CASE WHEN status IN ('queued', 'running') THEN 'success' ELSE status END"
+        f"CASE WHEN status IN ({active}) THEN 'success' ELSE status END"
         if c == "status"
         else "NULL"
         if c == "dedupe_key"
@@ -145,14 +65,7 @@ def _grow(copies: int) -> None:
                     "FROM job_runs WHERE id BETWEEN %s AND %s ORDER BY id",
                     [low, high],
                 )
-    _analyze()
-
-
-def _analyze() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE job_runs" if connection.vendor == "postgresql" else "ANALYZE")
+    analyze()
 
 
 def _client() -> Client:

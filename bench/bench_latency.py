@@ -40,7 +40,7 @@ def _tracked_sender() -> Callable[[float], None]:
     from jobs import services
 
     def send(t0: float) -> None:
-        services.enqueue("bench-stamp", {"t0": t0})
+        services.enqueue(job_type="bench-stamp", params={"t0": t0})
 
     return send
 
@@ -61,9 +61,9 @@ def _raw_done(ctx: Context, n: int) -> bool:
 
 
 def _tracked_done(ctx: Context, n: int) -> bool:
-    from jobs.models import JobRun, JobStatus
+    from jobs.models import ACTIVE_STATUSES, JobRun
 
-    return not JobRun.objects.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).exists()
+    return not JobRun.objects.filter(status__in=ACTIVE_STATUSES).exists()
 
 
 def idle(

@@ -75,7 +75,7 @@ def run(ctx: Context) -> list[Table]:
     )
 
     def tracked_job() -> None:
-        services.enqueue("bench-steps", {"steps": 20})
+        services.enqueue(job_type="bench-steps", params={"steps": 20})
 
     newest = JobRun.objects.aggregate(newest=Max("id"))["newest"] or 0
 

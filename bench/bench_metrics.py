@@ -18,8 +18,9 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bench.bench_dashboard import _analyze, _fill, _grow
+from bench.bench_dashboard import _fill, _grow
 from bench.common import Row, Table, p50, p95_row, sized
+from testkit.job_rows import analyze
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -57,7 +58,7 @@ def _decorate() -> None:
             "AND id > (SELECT MIN(id) FROM job_runs)",
             [50],
         )
-    _analyze()
+    analyze()
 
 
 def _reset_roll_up() -> None:

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 
 from bench.bench_dashboard import GOAL_MS, REPS, _client, _timed
 from bench.common import Context, Row, Table, p95_row
+from playlister.windows import DAILY, Window
 
 if TYPE_CHECKING:
     from playlister.models import ManagedPlaylist, PlaylistTrack
 
-WINDOWS = ("morning", "afternoon", "evening", "discovery", "throwback")
+WINDOWS = tuple(Window)
 CUSTOMS = 5
 TRACKS = 50
 BIG = 200
@@ -113,7 +114,7 @@ def _fill() -> int:
                 ManagedPlaylist.objects.create(key=f"custom:{custom.pk}", title=custom.name)
             )
         for m in managed:
-            _generations(m, 365 if m.key in WINDOWS[:3] else 52, rng)
+            _generations(m, 365 if m.key in DAILY else 52, rng)
         big = Playlist.objects.create(
             managed=managed[2],
             window="evening",
@@ -124,8 +125,8 @@ def _fill() -> int:
             candidates=2000,
         )
         PlaylistTrack.objects.bulk_create(_tracks(big.pk, BIG, rng))
-        services.enqueue("playlist", {"window": "morning"})
-        services.enqueue("playlist", {"window": "evening", "dry_run": True})
+        services.enqueue(job_type="playlist", params={"window": "morning"})
+        services.enqueue(job_type="playlist", params={"window": "evening", "dry_run": True})
     return big.pk
 
 

@@ -82,7 +82,7 @@ def run(ctx: Context) -> list[Table]:
     from django.db import connection
 
     from jobs import selectors, services
-    from jobs.models import JobRun, JobStatus
+    from jobs.models import FINISHED_STATUSES, JobRun, JobStatus
 
     ctx.cluster()
     wait_idle()
@@ -92,7 +92,9 @@ def run(ctx: Context) -> list[Table]:
     try:
         marks.reset(ctx.marks)
         tag = uuid.uuid4().hex[:8]
-        job = services.enqueue("bench-steps", {"steps": steps, "step_ms": STEP_MS, "tag": tag})
+        job = services.enqueue(
+            job_type="bench-steps", params={"steps": steps, "step_ms": STEP_MS, "tag": tag}
+        )
         live_reads: list[tuple[float, float, int]] = []
         row_reads: list[tuple[float, float, int]] = []
         seen_live = 0
@@ -102,7 +104,7 @@ def run(ctx: Context) -> list[Table]:
             row = JobRun.objects.get(pk=job.pk)
             view = selectors.progress_of(row)
             ended = time.time()
-            if row.status in (JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.CANCELLED):
+            if row.status in FINISHED_STATUSES:
                 break
             if row.status == JobStatus.RUNNING:
                 live_reads.append((began, ended, view.current))

@@ -78,7 +78,7 @@ def _case(fakes: FakeProviders, artists: int, *, graceful: bool) -> Row:
     }
     params = {"concurrency": CONCURRENCY, "skip_cached": False}
     with override_settings(**configured):
-        job = services.enqueue("cache-warm", params)
+        job = services.enqueue(job_type="cache-warm", params=params)
         token = CancelEvent()
         stopper = _StopAt(token, int(artists * STOP_AT), graceful=graceful)
         first = execute(_claim(job.pk), token=token, listener=stopper)

@@ -78,7 +78,7 @@ def tracked_run(ctx: Context, n: int) -> tuple[float, float]:
     ours = JobRun.objects.filter(id__gt=newest, job_type="bench-noop")
     first = time.time()
     for _ in range(n):
-        services.enqueue("bench-noop")
+        services.enqueue(job_type="bench-noop")
     enqueued = time.time() - first
     wait_for(
         lambda: ours.filter(status=JobStatus.SUCCESS).count() >= n,

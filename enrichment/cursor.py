@@ -26,9 +26,6 @@ if TYPE_CHECKING:
 # A position is a JSON list compared element by element (Python compares lists so).
 Position = list[Any]
 
-# The counters of ``WarmResult`` a cursor carries (its ``total`` is the library's size now).
-COUNTERS = ("cached", "plex", "lastfm", "spotify", "artist", "failed", "empty", "written")
-
 
 def rating_key_position(item: PlexItem) -> Position:
     """Numeric rating keys in numeric order, anything else after them, in text order."""
@@ -59,7 +56,7 @@ class WarmCursor:
         try:
             return cls(
                 after=list(data["after"]),
-                counts={k: int(v) for k, v in counts.items() if k in COUNTERS},
+                counts={str(k): int(v) for k, v in counts.items()},  # WarmResult keeps its own
                 part=int(data.get("part", 0)),
                 done=max(0, int(data.get("done", 0))),
             )

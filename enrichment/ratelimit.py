@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 
 from jobs.cancel import CancelToken, pause
+from jobs.perprocess import PerProcess
 
 # Requests reach the provider with some jitter (a thread woken late on a busy machine);
 # spacing them 8 % wider than 1/rate keeps every 1-second window at or below the rate
@@ -44,16 +45,14 @@ redis.call('SET', KEYS[1], string.format('%.6f', tat + interval), 'PX', ttl)
 return string.format('%.6f', tat - now)
 """
 
-_redis: tuple[int, Any] | None = None
 
-
-def _redis_client() -> Any:
-    global _redis
+def _new_redis() -> Any:
     import redis
 
-    if _redis is None or _redis[0] != os.getpid():
-        _redis = (os.getpid(), redis.Redis.from_url(settings.REDIS_URL))
-    return _redis[1]
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+_redis = PerProcess(_new_redis)
 
 
 class RateLimiter:
@@ -70,18 +69,18 @@ class RateLimiter:
         # The lock serialises this process's threads (``flock`` would not: they share one
         # open file, and the lock belongs to it); ``flock`` serialises the processes.
         self._lock = threading.Lock()
-        self._file: tuple[int, int] | None = None  # (pid, fd): a forked child reopens
+        self._fd = PerProcess(self._open)
 
     def reserve(self) -> float:
         """Take the next slot; the seconds to wait for it."""
         if settings.REDIS_URL:
             key = f"{settings.PLAYLISTER_CACHE_PREFIX}:ratelimit:{self.name}"
-            return float(_redis_client().eval(_GCRA_LUA, 1, key, f"{self.interval:.6f}"))
+            return float(_redis.get().eval(_GCRA_LUA, 1, key, f"{self.interval:.6f}"))
         return self._reserve_file()
 
     def _reserve_file(self) -> float:
         with self._lock:
-            fd = self._fd()
+            fd = self._fd.get()
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
                 text = os.pread(fd, _FILE_WIDTH, 0).strip()
@@ -92,19 +91,16 @@ class RateLimiter:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         return tat - now
 
-    def _fd(self) -> int:
-        pid = os.getpid()
-        if self._file is None or self._file[0] != pid:
-            path = Path(settings.DATA_DIR) / "ratelimit" / self.name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = (pid, os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666))
-        return self._file[1]
+    def _open(self) -> int:
+        path = Path(settings.DATA_DIR) / "ratelimit" / self.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
 
     def close(self) -> None:
         with self._lock:
-            if self._file is not None and self._file[0] == os.getpid():
-                os.close(self._file[1])
-            self._file = None
+            fd = self._fd.discard()
+            if fd is not None:
+                os.close(fd)
 
     def acquire(self, cancel: CancelToken) -> float:
         """Wait for this request's slot; the seconds waited."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
-from enrichment.cursor import COUNTERS, Position, WarmCursor
+from enrichment.cursor import Position, WarmCursor
 from enrichment.models import AlbumCache, ArtistCache, CacheEntry
 from enrichment.plex import PlexItem
 from enrichment.providers import providers_from_settings
@@ -198,7 +198,7 @@ def refresh_cache(
                     part=0,
                 )
             )
-        before["artists"] = {"total": parts[0].total, **_counts(parts[0])}
+        before["artists"] = {"total": parts[0].total, **parts[0].counts()}
         if albums:
             artist_genres = dict(ArtistCache.objects.values_list("normalized_name", "genres"))
             parts.append(
@@ -212,20 +212,11 @@ def refresh_cache(
     finally:
         providers.close()
     for part in parts:
-        for name in ("total", *COUNTERS):
-            setattr(result, name, getattr(result, name) + getattr(part, name))
-        result.errors.extend(part.errors)
+        result.add(part)
     result.provider_requests = providers.requests_sent
     return result
 
 
-def _counts(result: WarmResult) -> dict[str, int]:
-    return {name: getattr(result, name) for name in COUNTERS}
-
-
 def _counted(saved: dict[str, Any]) -> WarmResult:
     """The outcome of a part done before the stop, as its checkpoint kept it."""
-    part = WarmResult(total=int(saved.get("total", 0)))
-    for name in COUNTERS:
-        setattr(part, name, int(saved.get(name, 0)))
-    return part
+    return WarmResult.from_counts(saved, total=int(saved.get("total", 0)))

@@ -18,16 +18,10 @@ LASTFM_TOP = 10
 
 
 def merge_tags(*groups: Iterable[str]) -> list[str]:
-    """One spelling per tag, first occurrence wins, order kept."""
-    seen: set[str] = set()
-    merged: list[str] = []
-    for group in groups:
-        for raw in group:
-            tag = normalize_tag(raw)
-            if tag and tag not in seen:
-                seen.add(tag)
-                merged.append(tag)
-    return merged
+    """One spelling per tag, first occurrence wins, order kept; no empty tag."""
+    merged = dict.fromkeys(normalize_tag(tag) for group in groups for tag in group)
+    merged.pop("", None)
+    return list(merged)
 
 
 def useful_lastfm_tags(tags: Iterable[Tag]) -> list[str]:

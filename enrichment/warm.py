@@ -17,14 +17,13 @@ from __future__ import annotations
 import itertools
 import logging
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
 from enrichment.cache_writer import CacheWriter
 from enrichment.cursor import (
-    COUNTERS,
     InOrder,
     Position,
     WarmCursor,
@@ -42,7 +41,7 @@ from jobs.context import ContextThreadPoolExecutor
 from jobs.progress import NULL_PROGRESS, Progress
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     # An item's full Plex tags, asked for once the provider calls that do not need them
     # are done (they may still be on their way from Plex).
@@ -70,6 +69,33 @@ class WarmResult:
     provider_requests: int = 0
     dry_run: bool = False
     errors: list[str] = field(default_factory=list)
+
+    def add(self, other: WarmResult) -> None:
+        """Count ``other``'s items and errors in with these (every count field: a field
+        added later is summed too)."""
+        for counted in fields(self):
+            if counted.type == "int":
+                name = counted.name
+                setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+
+    def counts(self) -> dict[str, int]:
+        """The item counters a cursor carries over a stop (``total`` is the library's size
+        when the run goes on; provider requests are counted per attempt)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in _ITEM_COUNTERS}
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, Any], **kwargs: Any) -> WarmResult:
+        """A result that starts from ``counts`` (a cursor's; unknown names are ignored)."""
+        kept: dict[str, Any] = {k: int(v) for k, v in counts.items() if k in _ITEM_COUNTERS}
+        return cls(**kwargs, **kept)
+
+
+_ITEM_COUNTERS = frozenset(
+    f.name
+    for f in fields(WarmResult)
+    if f.type == "int" and f.name not in ("total", "provider_requests")
+)
 
 
 @dataclass(frozen=True)
@@ -194,12 +220,12 @@ def warm_items(
     those beyond it, its counters carried on (``enrichment.cursor``). Checkpoints as it goes.
     ``skipped``: items done before the cursor that the caller left out of ``items``."""
     items = sorted(items, key=position)
-    result = WarmResult(total=skipped + len(items), dry_run=dry_run)
+    result = WarmResult.from_counts(
+        cursor.counts if cursor is not None else {}, total=skipped + len(items), dry_run=dry_run
+    )
     progress.start(result.total, f"Checking {result.total} {what} against the cache")
     walk, before = items, []
     if cursor is not None:
-        for name, n in cursor.counts.items():
-            setattr(result, name, n)
         walk = after_cursor(items, position, cursor.after)
         beyond = {id(item) for item in walk}
         before = [item for item in items if id(item) not in beyond]
@@ -223,7 +249,7 @@ def warm_items(
         # Only over items counted *and* stored: what the buffer holds is not done yet.
         last = order.last_done
         if last is not None and (dry_run or not writer.buffer):
-            counts = {name: getattr(result, name) for name in COUNTERS}
+            counts = result.counts()
             done = (cursor.done if cursor is not None else 0) + order.done
             progress.checkpoint(WarmCursor(position(last), counts, part, done).as_json())
 

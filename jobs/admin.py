@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 
 from jobs import services
-from jobs.models import JobLogLine, JobMetricsRollup, JobMetricTotal, JobRun, JobStatus
+from jobs.models import ACTIVE_STATUSES, JobLogLine, JobMetricsRollup, JobMetricTotal, JobRun
 from jobs.registry import JobError
 
 if TYPE_CHECKING:
@@ -49,11 +49,9 @@ class JobRunAdmin(admin.ModelAdmin[JobRun]):
     @admin.action(description="Cancel selected jobs", permissions=["view"])
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[JobRun]) -> None:
         done = 0
-        for job_id in queryset.filter(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).values_list(
-            "id", flat=True
-        ):
+        for job_id in queryset.filter(status__in=ACTIVE_STATUSES).values_list("id", flat=True):
             try:
-                services.cancel_job(job_id)
+                services.cancel_job(job_id=job_id)
             except JobError:
                 continue
             done += 1

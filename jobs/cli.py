@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 from argparse import ArgumentParser, BooleanOptionalAction
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from django import forms
@@ -38,6 +39,7 @@ from django.core.management.base import (
     BaseCommand,
     CommandError,
     CommandParser,
+    OutputWrapper,
     SystemCheckError,
 )
 from django.db import connections
@@ -304,14 +306,15 @@ class JobCommand(OneLineCommand):
         """The job's params from the parsed options; override for positional arguments."""
         return params_from_options(registry.get(self.job_type), options)
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        params = self.get_params(options)
+    def start(self, params: dict[str, Any], options: dict[str, Any]) -> Ran | None:
+        """Hand the job to the cluster (``--enqueue``: its id printed, None) or run it here."""
         trigger = Trigger.SCHEDULE if options["scheduled"] else Trigger.CLI
         if options["enqueue"]:
-            job = enqueue_or_exit(self.job_type, params, trigger=trigger)
-            self.stdout.write(str(job.pk))
-            return
-        job = run_or_exit(
+            enqueue_or_exit(
+                self.job_type, params, trigger=trigger, stdout=self.stdout, stderr=self.stderr
+            )
+            return None
+        return run_here(
             self.job_type,
             params,
             trigger=trigger,
@@ -319,18 +322,46 @@ class JobCommand(OneLineCommand):
             stderr=self.stderr,
             tracebacks=options["traceback"],
         )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        ran = self.start(self.get_params(options), options)
+        if ran is None:
+            return
+        job = ran.or_exit()
         if job.status == JobStatus.SUCCESS:
             # The result in words (its presenter), not the stored JSON: `jobs show` has more.
             summary = registry.presented(job.job_type, job.result).summary
             self.stdout.write(self.style.SUCCESS(f"Job {job.pk} succeeded: {summary}"))
 
 
-def enqueue_or_exit(job_type: str, params: dict[str, Any], *, trigger: Trigger) -> JobRun:
+def enqueue_or_exit(
+    job_type: str,
+    params: dict[str, Any],
+    *,
+    trigger: Trigger,
+    stdout: OutputWrapper,
+    stderr: OutputWrapper,
+    priority: int | None = None,
+) -> list[JobRun]:
+    """Queue the job(s) ``params`` stand for (``enqueue_each``) and print their ids, one a
+    line; a job already queued or running under the same dedupe key stands in for a new one,
+    which stderr says. Bad input exits with code 2, recording nothing."""
     try:
-        job = services.enqueue(job_type, params, trigger=trigger)
+        jobs = services.enqueue_each(
+            job_type=job_type, params=params, trigger=trigger, priority=priority
+        )
     except registry.JobError as exc:
         raise CommandError(str(exc), returncode=EXIT_USAGE) from None
-    return job
+    for job in jobs:
+        print_queued(job, stdout=stdout, stderr=stderr)
+    return jobs
+
+
+def print_queued(job: JobRun, *, stdout: OutputWrapper, stderr: OutputWrapper) -> None:
+    """A queued job's id (scripts read it); first, on stderr, when it was already active."""
+    if job.deduplicated:
+        stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
+    stdout.write(str(job.pk))
 
 
 class Signals:
@@ -381,8 +412,8 @@ def _write_interrupted(job: JobRun) -> None:
     def write() -> None:
         try:
             services.finish(
-                job,
-                JobStatus.CANCELLED,
+                job=job,
+                status=JobStatus.CANCELLED,
                 error=INTERRUPTED,
                 progress={"progress_message": "Cancelled"},
             )
@@ -398,7 +429,22 @@ def _write_interrupted(job: JobRun) -> None:
     writer.join(5.0)
 
 
-def run_or_exit(
+@dataclass(frozen=True)
+class Ran:
+    """How a run in this process ended: the job, and the exit code it calls for (0: it
+    succeeded, or cron skipped a job that another process runs)."""
+
+    job: JobRun
+    exit_code: int = 0
+
+    def or_exit(self) -> JobRun:
+        """The job, unless the run calls for an exit code: then the process ends with it."""
+        if self.exit_code:
+            sys.exit(self.exit_code)
+        return self.job
+
+
+def run_here(
     job_type: str,
     params: dict[str, Any],
     *,
@@ -406,8 +452,9 @@ def run_or_exit(
     terminal: bool,
     stderr: Any,
     tracebacks: bool = False,
-) -> JobRun:
-    """Run ``job_type`` here; exit 1 if it failed, 130/143 if it was cancelled.
+) -> Ran:
+    """Run ``job_type`` here and say on stderr how it ended if not well: exit code 1 if it
+    failed, 130/143 if it was cancelled.
 
     At a terminal a failure is one line; the runner's log record with the traceback is held
     back unless ``tracebacks`` (``--traceback``). Cron runs (not ``terminal``) log it.
@@ -418,14 +465,14 @@ def run_or_exit(
         spec.validate(params)
     except registry.JobError as exc:
         raise CommandError(str(exc), returncode=EXIT_USAGE) from None
-    job = services.start_direct(job_type, params, trigger=trigger)
-    return _run_here_or_exit(job, spec, terminal=terminal, stderr=stderr, tracebacks=tracebacks)
+    job = services.start_direct(job_type=job_type, params=params, trigger=trigger)
+    return _run_job_here(job, spec, terminal=terminal, stderr=stderr, tracebacks=tracebacks)
 
 
-def resume_or_exit(job_id: int, *, stderr: Any, tracebacks: bool = False) -> JobRun:
+def resume_here(job_id: int, *, stderr: Any, tracebacks: bool = False) -> Ran:
     """``manage.py jobs resume ID``: continue a failed or cancelled run here, at the
-    terminal, from its checkpoint; exits like ``run_or_exit``. Any other run (unknown,
-    queued, running, successful) is a one-line error that changes nothing."""
+    terminal, from its checkpoint; ends like ``run_here``. Any other run (unknown, queued,
+    running, successful) is a one-line error that changes nothing."""
     try:
         job = services.resume_direct(job_id=job_id, trigger=Trigger.CLI)
         spec = registry.get(job.job_type)
@@ -439,12 +486,12 @@ def resume_or_exit(job_id: int, *, stderr: Any, tracebacks: bool = False) -> Job
             else "no checkpoint: starting from the beginning"
         )
         stderr.write(f"Job {job.pk} continues job {job_id}: {where}.")
-    return _run_here_or_exit(job, spec, terminal=True, stderr=stderr, tracebacks=tracebacks)
+    return _run_job_here(job, spec, terminal=True, stderr=stderr, tracebacks=tracebacks)
 
 
-def _run_here_or_exit(
+def _run_job_here(
     job: JobRun, spec: registry.JobType, *, terminal: bool, stderr: Any, tracebacks: bool
-) -> JobRun:
+) -> Ran:
     if job.deduplicated:
         return _not_ours(job, spec, terminal=terminal, stderr=stderr)
 
@@ -481,38 +528,38 @@ def _run_here_or_exit(
         runner_log.removeFilter(_no_failure_traceback)
         if bar is not None:
             bar.close()
-    return _exit_unless_success(job, stderr, code=signals.exit_code, quiet=quiet)
+    return _outcome(job, stderr, code=signals.exit_code, quiet=quiet)
 
 
-def _exit_unless_success(job: JobRun, stderr: Any, *, code: int, quiet: bool = False) -> JobRun:
+def _outcome(job: JobRun, stderr: Any, *, code: int, quiet: bool = False) -> Ran:
     if job.status == JobStatus.CANCELLED:
         stderr.write(f"Job {job.pk} cancelled.")
-        sys.exit(code)
+        return Ran(job, code)
     if job.status == JobStatus.FAILED:
         if quiet:
             stderr.write("(--traceback shows where it failed)")
         # Last: what a person (or a script reading the last line) needs.
         stderr.write(f"Job {job.pk} failed: {readable_error(job.error)}")
-        sys.exit(EXIT_FAILED)
-    return job
+        return Ran(job, EXIT_FAILED)
+    return Ran(job)
 
 
-def _not_ours(job: JobRun, spec: registry.JobType, *, terminal: bool, stderr: Any) -> JobRun:
+def _not_ours(job: JobRun, spec: registry.JobType, *, terminal: bool, stderr: Any) -> Ran:
     """``job`` (queued or running elsewhere) holds the dedupe key: never run it here.
 
     Cron: a skip, and ``job`` comes back as it is (not finished: nothing to report). At a
-    terminal: follow it and return it once it succeeded, or exit like a run of our own.
+    terminal: follow it and end like a run of our own.
     """
     if line := follow.orphaned(job, spec.name):
         if terminal:
             stderr.write(line)
         else:
             logger.warning("%s", line)
-        sys.exit(EXIT_FAILED)
+        return Ran(job, EXIT_FAILED)
     if not terminal:
-        # Returned, not exited: `generate_playlist all` goes on with the next window.
+        # Exit code 0: `generate_playlist all` goes on with the next window.
         logger.info("%s", follow.skip_line(job, spec.name))
-        return job
+        return Ran(job)
     stop = threading.Event()
     signals = Signals(first=lambda signum: stop.set())
     # Signals first: the next line tells a person that Ctrl+C stops following.
@@ -525,11 +572,11 @@ def _not_ours(job: JobRun, spec: registry.JobType, *, terminal: bool, stderr: An
             bar.close()
     if line:
         stderr.write(line)
-        sys.exit(EXIT_FAILED)
+        return Ran(job, EXIT_FAILED)
     if signals.received is not None and job.status not in FINISHED_STATUSES:
         stderr.write(
             f"Stopped following job {job.pk}; it goes on "
             f"(`manage.py jobs cancel {job.pk}` stops it)."
         )
-        sys.exit(signals.exit_code)
-    return _exit_unless_success(job, stderr, code=EXIT_CANCELLED)
+        return Ran(job, signals.exit_code)
+    return _outcome(job, stderr, code=EXIT_CANCELLED)

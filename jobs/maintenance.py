@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from jobs import metrics, tickets
-from jobs.models import FINISHED_STATUSES, JobRun, JobStatus
+from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, owned_attempt
 from jobs.retry import backoff_delay
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def rescue_lost_jobs(
         is_stale = job.heartbeat_at is None or job.heartbeat_at < now - timedelta(seconds=stale)
         if not (_dead_local(job.worker, host) or (is_stale and not local_only)):
             continue
-        owned = JobRun.objects.filter(id=job.pk, status=JobStatus.RUNNING, attempt=job.attempt)
+        owned = owned_attempt(job.pk, job.attempt)
         if not job.direct and job.attempt < job.max_attempts:
             delay = backoff_delay(job.attempt)
             if owned.update(

@@ -40,7 +40,7 @@ from prometheus_client.core import (
 )
 
 from jobs import registry
-from jobs.models import FINISHED_STATUSES, JobMetricsRollup, JobRun, JobStatus
+from jobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, JobMetricsRollup, JobRun, JobStatus
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
@@ -153,7 +153,7 @@ def _scrape_sql(since: datetime) -> tuple[str, list[Any]]:
     # index to save a sort.
     active_cte = (
         ", a AS MATERIALIZED (SELECT job_type, status, direct FROM job_runs "
-        "WHERE status IN (%s, %s))"
+        f"WHERE status IN ({', '.join(['%s'] * len(ACTIVE_STATUSES))}))"
     )
     active = (
         "SELECT 'queued', job_type, '', '', COUNT(*) FROM a "
@@ -168,7 +168,8 @@ def _scrape_sql(since: datetime) -> tuple[str, list[Any]]:
         ") AS m GROUP BY metric, job_type, status, label"
     )
     queued, running = JobStatus.QUEUED.value, JobStatus.RUNNING.value
-    params = [_moment(since), _moment(_BEGINNING), queued, running, queued, False, running]
+    statuses = [status.value for status in ACTIVE_STATUSES]
+    params = [_moment(since), _moment(_BEGINNING), *statuses, queued, False, running]
     return sql, params
 
 

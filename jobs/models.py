@@ -117,7 +117,7 @@ class JobRun(models.Model):
             # At most one active job per dedupe key: the database settles concurrent enqueues.
             models.UniqueConstraint(
                 fields=["dedupe_key"],
-                condition=Q(status__in=["queued", "running"]),
+                condition=Q(status__in=ACTIVE_STATUSES),
                 name="job_runs_one_active_per_dedupe_key",
             ),
         ]
@@ -139,6 +139,12 @@ class JobRun(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+def owned_attempt(job_id: int, attempt: int) -> models.QuerySet[JobRun]:
+    """The row of attempt ``attempt`` of job ``job_id`` while it runs: a rescued or
+    re-claimed job no longer matches, so a worker that lost its job can change nothing."""
+    return JobRun.objects.filter(id=job_id, status=JobStatus.RUNNING, attempt=attempt)
 
 
 class JobLogLine(models.Model):

@@ -206,17 +206,21 @@ class DurationSeconds(Func):
         )
 
 
-def type_metrics(filters: HistoryFilters) -> list[TypeMetrics]:
+def type_metrics(
+    filters: HistoryFilters, *, finished_since: datetime | None = None
+) -> list[TypeMetrics]:
     """Runs, failures, average and p95 duration per job type and window of the finished runs
-    the history filter selects, computed in SQL.
+    the history filter selects (and that ended at ``finished_since`` or later, if given:
+    ``jobs stats --days``), computed in SQL.
 
     One GROUP BY for the counts and averages, then one ``ORDER BY duration LIMIT 1 OFFSET k``
     per group for the nearest-rank p95: the query count follows the number of job types, not
-    the number of rows. (``selectors.job_metrics`` does the same in Python over every row,
-    which is fine for the CLI's ``jobs stats`` but not for a page on a large table.)
+    the number of rows.
     """
     finished = filters.apply(JobRun.objects.filter(status__in=FINISHED_STATUSES))
-    timed = Q(started_at__isnull=False)
+    if finished_since is not None:
+        finished = finished.filter(finished_at__gte=finished_since)
+    timed = Q(started_at__isnull=False, finished_at__isnull=False)
     groups = (
         finished.values("job_type", "window")
         .annotate(

@@ -105,6 +105,28 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{number(n)} {noun if n == 1 else plural or noun + 's'}"
 
 
+def duration_text(seconds: float | None, *, whole_minutes: bool = False) -> str:
+    """``850 ms``, ``12s``, ``3m 05s``, ``2h 04m``: short enough for a table cell ("" for
+    None). ``whole_minutes`` rounds to the minute (``45m``, ``3h 24m``): a playlist's length."""
+    if seconds is None:
+        return ""
+    if whole_minutes:
+        minutes = round(seconds / 60)
+        if minutes < 60:
+            return f"{minutes}m"
+    else:
+        if seconds < 1:
+            return f"{round(seconds * 1000)} ms"
+        whole = round(seconds)
+        if whole < 60:
+            return f"{whole}s"
+        minutes, secs = divmod(whole, 60)
+        if minutes < 60:
+            return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
 def listed(items: Iterable[object], limit: int = LIST_SHOWN) -> str:
     """``a, b, c and 7 more``."""
     texts = [str(item) for item in items]

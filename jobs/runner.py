@@ -147,7 +147,7 @@ def run_direct(
     When an active job holds the same dedupe key, that job is returned untouched (with
     ``deduplicated=True``): exactly one process runs a given run, and it is not this one.
     """
-    job = services.start_direct(job_type, params, trigger=trigger)
+    job = services.start_direct(job_type=job_type, params=params, trigger=trigger)
     if job.deduplicated:
         return job
     return execute(job, listener=listener, token=token)
@@ -220,7 +220,7 @@ def _run(
         spec = registry.get(job.job_type)
     except registry.UnknownJobType as exc:
         with transaction.atomic():
-            services.finish(job, JobStatus.FAILED, error=one_line(exc))
+            services.finish(job=job, status=JobStatus.FAILED, error=one_line(exc))
             return services.claim_next() if claim_next is not None and claim_next() else None
 
     tracker = JobTracker(
@@ -302,7 +302,7 @@ def _record_outcome(
         isinstance(raised, WorkerShutdown)
         and not job.direct
         and services.requeue_interrupted(
-            job, reason="Requeued: its worker shut down", usage=usage, checkpoint=saved
+            job=job, reason="Requeued: its worker shut down", usage=usage, checkpoint=saved
         )
     ):
         logger.info("job %s (%s) requeued: its worker is shutting down", job.pk, job.job_type)
@@ -323,7 +323,7 @@ def _record_outcome(
             one_line(raised),
         )
         services.retry_later(
-            job, delay=delay, error=one_line(raised), usage=usage, checkpoint=saved
+            job=job, delay=delay, error=one_line(raised), usage=usage, checkpoint=saved
         )
         return
     result, error = None, ""
@@ -339,8 +339,8 @@ def _record_outcome(
         status, error = JobStatus.FAILED, one_line(raised)
     snap = tracker.snapshot()
     services.finish(
-        job,
-        status,
+        job=job,
+        status=status,
         result=result,
         error=error,
         progress={

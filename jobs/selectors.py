@@ -1,21 +1,48 @@
-"""Reads of the job system: queue stats, live progress, metrics."""
+"""Reads of the job system: a job by its id, queue stats, live progress (the metrics are
+``queries.type_metrics``, in SQL)."""
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.http import Http404
 
 from jobs import live
-from jobs.models import JobRun, JobStatus
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus
+from jobs.params import preview
+from jobs.registry import JobError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from datetime import datetime
+
+
+class JobNotFound(JobError, Http404):
+    """No job has this id. An ``Http404`` too: a view that looks a job up answers 404 (JSON
+    on the API's paths, ``jobs.views.access.api_endpoint``)."""
+
+    def __init__(self, job_id: object) -> None:
+        super().__init__(f"no job with id {preview(job_id)}")
+        self.job_id = job_id
+
+
+def get_job(job_id: int | str, *fields: str) -> JobRun:
+    """The job ``job_id`` names (only ``fields`` loaded, if given), else ``JobNotFound``.
+
+    Text that is no whole number names no job either (Django itself matches nothing for a
+    number beyond the ids' 64-bit range).
+    """
+    try:
+        pk = int(job_id)
+    except (TypeError, ValueError):
+        raise JobNotFound(job_id) from None
+    rows = JobRun.objects.filter(pk=pk)
+    job = (rows.only(*fields) if fields else rows).first()
+    if job is None:
+        raise JobNotFound(job_id)
+    return job
 
 
 class QueueStats(TypedDict):
@@ -30,9 +57,7 @@ def queue_stats() -> QueueStats:
 
     Only queued work counts: direct runs (CLI, cron) take no worker slot.
     """
-    counts = JobRun.objects.filter(
-        status__in=[JobStatus.QUEUED, JobStatus.RUNNING], direct=False
-    ).aggregate(
+    counts = JobRun.objects.filter(status__in=ACTIVE_STATUSES, direct=False).aggregate(
         pending=Count("id", filter=Q(status=JobStatus.QUEUED)),
         active=Count("id", filter=Q(status=JobStatus.RUNNING)),
     )
@@ -134,48 +159,3 @@ def progress_of_many(jobs: list[JobRun]) -> dict[int, ProgressView]:
     running = [job.pk for job in jobs if job.status == JobStatus.RUNNING]
     states = live.read_progress_many(running)
     return {job.pk: progress_view(job, states.get(job.pk)) for job in jobs}
-
-
-@dataclass
-class TypeMetrics:
-    job_type: str
-    window: str
-    runs: int = 0
-    failures: int = 0
-    cancelled: int = 0
-    durations: list[float] = field(default_factory=list, repr=False)
-
-    @property
-    def avg_seconds(self) -> float | None:
-        return sum(self.durations) / len(self.durations) if self.durations else None
-
-    @property
-    def p95_seconds(self) -> float | None:
-        if not self.durations:
-            return None
-        ordered = sorted(self.durations)
-        # Nearest-rank percentile: the smallest value with at least 95 % at or below it.
-        return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-def job_metrics(*, since: datetime | None = None) -> list[TypeMetrics]:
-    """The seed's "queue performance metrics": per job type and window, over finished runs."""
-    rows = JobRun.objects.filter(
-        status__in=[JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.CANCELLED]
-    )
-    if since is not None:
-        rows = rows.filter(finished_at__gte=since)
-    groups: dict[tuple[str, str], TypeMetrics] = defaultdict(lambda: TypeMetrics("", ""))
-    for job_type, window, status, started, finished in rows.values_list(
-        "job_type", "window", "status", "started_at", "finished_at"
-    ).iterator(chunk_size=5000):
-        metrics = groups[(job_type, window)]
-        metrics.job_type, metrics.window = job_type, window
-        metrics.runs += 1
-        if status == JobStatus.FAILED:
-            metrics.failures += 1
-        elif status == JobStatus.CANCELLED:
-            metrics.cancelled += 1
-        if started is not None and finished is not None:
-            metrics.durations.append((finished - started).total_seconds())
-    return sorted(groups.values(), key=lambda m: (m.job_type, m.window))

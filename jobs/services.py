@@ -22,8 +22,10 @@ from django.utils import timezone
 
 from jobs import live, maintenance, registry, tickets
 from jobs.checkpoint import Checkpoint, carried_over
-from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Priority, Trigger
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Priority, Trigger, owned_attempt
 from jobs.registry import JobError
+from jobs.selectors import JobNotFound as JobNotFound
+from jobs.selectors import get_job
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,12 +43,6 @@ _DEFAULT_PRIORITY = {
     Trigger.CLI: Priority.MANUAL,
     Trigger.SCHEDULE: Priority.SCHEDULED,
 }
-
-
-class JobNotFound(JobError):
-    def __init__(self, job_id: int) -> None:
-        super().__init__(f"no job with id {job_id}")
-        self.job_id = job_id
 
 
 class JobAlreadyFinished(JobError):
@@ -112,7 +108,7 @@ def _insert(job: JobRun) -> JobRun:
             job.save()
     except IntegrityError:
         existing = JobRun.objects.filter(
-            dedupe_key=job.dedupe_key, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+            dedupe_key=job.dedupe_key, status__in=ACTIVE_STATUSES
         ).first()
         if existing is None:  # it finished in between: try once more
             with transaction.atomic():
@@ -124,9 +120,9 @@ def _insert(job: JobRun) -> JobRun:
 
 
 def enqueue(
+    *,
     job_type: str,
     params: Mapping[str, Any] | None = None,
-    *,
     trigger: Trigger = Trigger.WEB,
     priority: int | None = None,
     run_after: datetime | None = None,
@@ -153,9 +149,9 @@ def enqueue(
 
 
 def enqueue_each(
+    *,
     job_type: str,
     params: Mapping[str, Any] | None = None,
-    *,
     trigger: Trigger = Trigger.WEB,
     priority: int | None = None,
 ) -> list[JobRun]:
@@ -182,7 +178,7 @@ def _queue(job: JobRun) -> JobRun:
 
 
 def start_direct(
-    job_type: str, params: Mapping[str, Any] | None = None, *, trigger: Trigger = Trigger.CLI
+    *, job_type: str, params: Mapping[str, Any] | None = None, trigger: Trigger = Trigger.CLI
 ) -> JobRun:
     """Record a run that the calling process performs itself (CLI, cron): inserted running.
 
@@ -249,16 +245,10 @@ def claim_next(*, worker: str | None = None, now: datetime | None = None) -> Job
     return claimed[0] if claimed else None
 
 
-def _owned(job: JobRun) -> QuerySet[JobRun]:
-    """The row of this attempt of ``job`` while it runs: a rescued or re-claimed job no
-    longer matches, so a worker that lost its job can change nothing."""
-    return JobRun.objects.filter(id=job.pk, status=JobStatus.RUNNING, attempt=job.attempt)
-
-
 def finish(
+    *,
     job: JobRun,
     status: JobStatus,
-    *,
     result: Any = None,
     error: str = "",
     progress: dict[str, Any] | None = None,
@@ -274,7 +264,7 @@ def finish(
         "run_after": now,
     }
     fields.update(progress or {})
-    updated = _owned(job).update(**fields)
+    updated = owned_attempt(job.pk, job.attempt).update(**fields)
     if updated != 1:
         logger.warning(
             "job %s attempt %s no longer owned its row at %s", job.pk, job.attempt, status
@@ -292,8 +282,8 @@ def _kept(usage: dict[str, Any] | None, checkpoint: dict[str, Any] | None) -> di
 
 
 def retry_later(
-    job: JobRun,
     *,
+    job: JobRun,
     delay: float,
     error: str,
     usage: dict[str, Any] | None = None,
@@ -304,7 +294,7 @@ def retry_later(
     now = timezone.now()
     run_after = now + timedelta(seconds=delay)
     kept = _kept(usage, checkpoint)
-    updated = _owned(job).update(
+    updated = owned_attempt(job.pk, job.attempt).update(
         **kept,
         status=JobStatus.QUEUED,
         run_after=run_after,
@@ -321,8 +311,8 @@ def retry_later(
 
 
 def requeue_interrupted(
-    job: JobRun,
     *,
+    job: JobRun,
     reason: str,
     usage: dict[str, Any] | None = None,
     checkpoint: dict[str, Any] | None = None,
@@ -339,7 +329,7 @@ def requeue_interrupted(
     """
     saved = Checkpoint.from_json(checkpoint)
     updated = (
-        _owned(job)
+        owned_attempt(job.pk, job.attempt)
         .filter(cancel_requested_at__isnull=True)
         .update(
             **_kept(usage, checkpoint),
@@ -373,7 +363,7 @@ def next_due_in(*, now: datetime | None = None) -> float | None:
 CANCELLED_BEFORE_START = "Cancelled before it started"
 
 
-def cancel_job(job_id: int) -> JobRun:
+def cancel_job(*, job_id: int) -> JobRun:
     """Cancel a job: a queued one at once, a running one at its next checkpoint.
 
     Raises ``JobNotFound`` or ``JobAlreadyFinished``. Returns the job as it is now.
@@ -400,9 +390,7 @@ def cancel_job(job_id: int) -> JobRun:
         asked = JobRun.objects.get(id=job_id)
         live.request_cancel(job_id, asked.started_at)
         return asked
-    job = JobRun.objects.filter(id=job_id).first()
-    if job is None:
-        raise JobNotFound(job_id)
+    job = get_job(job_id)
     if job.status == JobStatus.RUNNING:  # a cancel was already requested: say so again
         live.request_cancel(job_id, job.started_at)
         return job
@@ -465,9 +453,7 @@ def retry_job(*, job_id: int, trigger: Trigger = Trigger.WEB) -> JobRun:
     ``JobParamsError``; nothing is recorded then. Like ``enqueue``, when an active job holds
     the type's dedupe key, returns that job with ``deduplicated=True``.
     """
-    original = JobRun.objects.filter(pk=job_id).only(*_REPEATED_FIELDS).first()
-    if original is None:
-        raise JobNotFound(job_id)
+    original = get_job(job_id, *_REPEATED_FIELDS)
     if original.status in ACTIVE_STATUSES:
         raise JobStillActive(original)
     return _queue(_repeat(original, trigger=trigger, now=timezone.now()))
@@ -491,9 +477,7 @@ def resume_direct(*, job_id: int, trigger: Trigger = Trigger.CLI) -> JobRun:
     ``UnknownJobType`` or ``JobParamsError``; nothing is recorded then. Like
     ``start_direct``, an active job holding the dedupe key comes back ``deduplicated``.
     """
-    original = JobRun.objects.filter(pk=job_id).only(*_REPEATED_FIELDS).first()
-    if original is None:
-        raise JobNotFound(job_id)
+    original = get_job(job_id, *_REPEATED_FIELDS)
     if original.status in ACTIVE_STATUSES:
         raise JobStillActive(original)
     if original.status not in RESUMABLE_STATUSES:
@@ -502,7 +486,7 @@ def resume_direct(*, job_id: int, trigger: Trigger = Trigger.CLI) -> JobRun:
     return _insert_direct(_repeat(original, trigger=trigger, now=now), now=now)
 
 
-def retry_candidates(filters: HistoryFilters) -> QuerySet[JobRun]:
+def retry_candidates(*, filters: HistoryFilters) -> QuerySet[JobRun]:
     """The failed runs ``filters`` select that were not retried yet, newest first: what
     "retry failed" retries (pressing it twice retries nothing twice)."""
     retried = JobRun.objects.filter(retry_of=OuterRef("pk"))
@@ -513,7 +497,7 @@ def retry_candidates(filters: HistoryFilters) -> QuerySet[JobRun]:
     )
 
 
-def cancel_candidates(filters: HistoryFilters) -> QuerySet[JobRun]:
+def cancel_candidates(*, filters: HistoryFilters) -> QuerySet[JobRun]:
     """The queued runs ``filters`` select, newest first: what "cancel queued" cancels."""
     return filters.apply(JobRun.objects.filter(status=JobStatus.QUEUED)).order_by("-id")
 
@@ -536,7 +520,7 @@ def bulk_retry_failed(
     would each, newest first, at most ``limit``: one transaction, one INSERT for the runs
     without a dedupe key (those with one are inserted one by one, to deduplicate) and one
     ticket."""
-    originals = list(retry_candidates(filters).only(*_REPEATED_FIELDS)[: limit + 1])
+    originals = list(retry_candidates(filters=filters).only(*_REPEATED_FIELDS)[: limit + 1])
     limited = len(originals) > limit
     now = timezone.now()
     plain: list[JobRun] = []
@@ -570,7 +554,7 @@ def bulk_cancel_queued(*, filters: HistoryFilters, limit: int = BULK_LIMIT) -> B
     """Cancel the queued runs ``filters`` select, newest first, at most ``limit``: one
     conditional UPDATE (a run claimed meanwhile is left to run)."""
     now = timezone.now()
-    chosen = cancel_candidates(filters).values("id")[:limit]
+    chosen = cancel_candidates(filters=filters).values("id")[:limit]
     cancelled = JobRun.objects.filter(id__in=chosen, status=JobStatus.QUEUED).update(
         status=JobStatus.CANCELLED,
         cancel_requested_at=now,
@@ -579,5 +563,5 @@ def bulk_cancel_queued(*, filters: HistoryFilters, limit: int = BULK_LIMIT) -> B
     )
     return BulkCancelResult(
         cancelled=cancelled,
-        limited=cancelled >= limit and cancel_candidates(filters).exists(),
+        limited=cancelled >= limit and cancel_candidates(filters=filters).exists(),
     )

@@ -16,29 +16,31 @@ and in the periodic maintenance — exactly as a lost ticket did before; it neve
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+
+from jobs.perprocess import PerProcess
 
 logger = logging.getLogger(__name__)
 
 RUN_NEXT = "jobs.tasks.run_next"
 WAITING_TTL = 10
 
-_broker: tuple[int, Any] | None = None
+
+def _new_broker() -> Any:
+    from django_q.brokers import get_broker
+
+    return get_broker()
+
+
+# One broker per process: the Redis broker otherwise opens a client per async_task.
+_broker = PerProcess(_new_broker)
 
 
 def broker() -> Any:
-    # One broker per process: the Redis broker otherwise opens a client per async_task. The
-    # pid check keeps a forked child from sharing its parent's socket.
-    global _broker
-    from django_q.brokers import get_broker
-
-    if _broker is None or _broker[0] != os.getpid():
-        _broker = (os.getpid(), get_broker())
-    return _broker[1]
+    return _broker.get()
 
 
 def push(count: int = 1) -> int:

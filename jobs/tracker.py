@@ -19,7 +19,6 @@ job shorter than one tick never talks at all:
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -31,7 +30,8 @@ from django.utils import timezone
 from jobs import live
 from jobs.cancel import JobLost, WorkerShutdown
 from jobs.checkpoint import CHECKPOINT_EVERY
-from jobs.models import JobRun, JobStatus
+from jobs.models import owned_attempt
+from jobs.perprocess import PerProcess
 from jobs.progress import ProgressState, Snapshot
 
 if TYPE_CHECKING:
@@ -185,9 +185,7 @@ class JobTracker(ProgressState):
             if checkpoint is not None and checkpoint_version != self._row_checkpoint
             else {}
         )
-        updated = JobRun.objects.filter(
-            id=self.job_id, status=JobStatus.RUNNING, attempt=self.attempt
-        ).update(
+        updated = owned_attempt(self.job_id, self.attempt).update(
             **saved,
             progress_current=snap.current,
             progress_total=snap.total,
@@ -213,14 +211,10 @@ class JobTracker(ProgressState):
         if now - self._last_cancel_poll < self.cancel_poll_interval:
             return
         self._last_cancel_poll = now
-        row = (
-            JobRun.objects.filter(id=self.job_id)
-            .values_list("status", "attempt", "cancel_requested_at")
-            .first()
-        )
-        if row is None or row[0] != JobStatus.RUNNING or row[1] != self.attempt:
+        row = owned_attempt(self.job_id, self.attempt).values_list("cancel_requested_at").first()
+        if row is None:
             self.token.stop(JobLost())
-        elif row[2] is not None:
+        elif row[0] is not None:
             self.token.cancel()
         elif self.shutdown_check is not None and self.shutdown_check():
             self.token.stop(WorkerShutdown())
@@ -273,14 +267,9 @@ class Reporter:
                 tracker.tick_if_active()
 
 
-_reporter: tuple[int, Reporter] | None = None
-_reporter_lock = threading.Lock()
+_reporter = PerProcess(Reporter)
 
 
 def reporter() -> Reporter:
     """This process's reporter (a forked worker gets its own: threads do not survive fork)."""
-    global _reporter
-    with _reporter_lock:
-        if _reporter is None or _reporter[0] != os.getpid():
-            _reporter = (os.getpid(), Reporter())
-        return _reporter[1]
+    return _reporter.get()

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 from enrichment.models import AlbumCache, ArtistCache, AudioFeatures
-from enrichment.names import normalize_name, normalize_tag
+from enrichment.names import normalize_name
+from enrichment.tags import merge_tags
 from playlister import scoring
 from playlister.artists import credit_parts, track_artists
 from playlister.selection import Candidate, Pool
 from playlister.shape import Sound
-from playlister.windows import Window, WindowSpec
+from playlister.windows import DAILY, Window, WindowSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -114,8 +115,8 @@ class TagIndex:
         by_artist = next(
             (self.artists[a] for a in self.artists_of(track) if a in self.artists), ([], [])
         )
-        genres = _merge(album[0], by_artist[0], track.genres)
-        moods = _merge(album[1], by_artist[1], track.moods)
+        genres = merge_tags(album[0], by_artist[0], track.genres)
+        moods = merge_tags(album[1], by_artist[1], track.moods)
         return genres, moods
 
     def all_genres(self, track: TrackInfo) -> list[str]:
@@ -123,16 +124,7 @@ class TagIndex:
         (what the exclusions look at: a guest comedian makes the track comedy)."""
         album_key = (normalize_name(track.album_artist), normalize_name(track.album))
         by_artists = [self.artists.get(a, ([], []))[0] for a in self.artists_of(track)]
-        return _merge(self.albums.get(album_key, ([], []))[0], *by_artists, track.genres)
-
-
-def _merge(*groups: Iterable[str]) -> list[str]:
-    seen: dict[str, None] = {}
-    for group in groups:
-        for tag in group:
-            seen.setdefault(normalize_tag(tag), None)
-    seen.pop("", None)
-    return list(seen)
+        return merge_tags(self.albums.get(album_key, ([], []))[0], *by_artists, track.genres)
 
 
 def _days(now: datetime, then: datetime | None) -> float | None:
@@ -295,7 +287,7 @@ def lean_to_profile(
 ) -> list[Candidate]:
     """With AudioMuse features, daily mixes prefer tracks near the window's energy/tempo:
     the score is multiplied by 0.75 + 0.25 · fit (the ``fit`` part says by how much)."""
-    if spec.profile is None or window not in (Window.MORNING, Window.AFTERNOON, Window.EVENING):
+    if spec.profile is None or window not in DAILY:
         return candidates
     if not sounds:
         return candidates

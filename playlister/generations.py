@@ -15,6 +15,7 @@ from django.db import transaction
 
 from enrichment.models import ArtistCache
 from jobs.cancel import NEVER, CancelToken
+from jobs.results import duration_text
 from playlister.models import CustomPlaylist, ManagedPlaylist, Playlist, PlaylistTrack
 from playlister.plex import PlexPlaylistRef
 
@@ -83,8 +84,8 @@ class Choice:
 
 
 def format_duration(ms: int) -> str:
-    minutes = round(ms / 60000)
-    return f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+    """A playlist's length: ``45m``, ``3h 24m``."""
+    return duration_text(ms / 1000, whole_minutes=True)
 
 
 def summary_line(*, count: int, duration_ms: int, label: str, now: datetime) -> str:

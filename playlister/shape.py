@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from playlister.windows import Window
+from playlister.windows import DAILY, Window
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -122,7 +122,7 @@ def shape[T](items: Sequence[T], sounds: Sequence[Sound | None], window: Window)
     Items without complete features keep their positions; only the daily windows are
     shaped, and only when at least two items have features.
     """
-    if window not in (Window.MORNING, Window.AFTERNOON, Window.EVENING):
+    if window not in DAILY:
         return list(items)
     featured = [i for i, s in enumerate(sounds) if s is not None and s.complete]
     if len(featured) < 2:

@@ -9,31 +9,17 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.db import connection
 
+from testkit.waiting import wait_for as wait_for
 from tests.orphans import PARENT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def wait_for(
-    predicate: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.02, what: str = ""
-) -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
-        time.sleep(interval)
 
 
 def free_port() -> int:
@@ -111,7 +97,7 @@ def enqueue_concurrently(job_type: str, params: dict[str, Any], *, count: int) -
     def enqueue() -> None:
         barrier.wait()
         try:
-            results.append(services.enqueue(job_type, params))
+            results.append(services.enqueue(job_type=job_type, params=params))
         finally:
             connections.close_all()
 

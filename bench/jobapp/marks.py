@@ -12,21 +12,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+from jobs.perprocess import PerProcess
+
 ENV = "BENCH_MARKS"
 RUN_NEXT = "jobs.tasks.run_next"
 
-_fd: tuple[int, int] | None = None
+_fd = PerProcess(lambda: os.open(os.environ[ENV], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
 
 
 def mark(*values: object) -> None:
     """Append one line of space-separated values (nothing when ``BENCH_MARKS`` is unset)."""
-    global _fd
-    path = os.environ.get(ENV)
-    if not path:
+    if not os.environ.get(ENV):
         return
-    if _fd is None or _fd[0] != os.getpid():
-        _fd = (os.getpid(), os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
-    os.write(_fd[1], (" ".join(str(v) for v in values) + "\n").encode())
+    os.write(_fd.get(), (" ".join(str(v) for v in values) + "\n").encode())
 
 
 def on_task_done(sender: Any = None, func: Any = None, task: Any = None, **kwargs: Any) -> None:

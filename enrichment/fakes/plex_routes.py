@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from enrichment.fakes.base import Response
 from enrichment.fakes.models import Album, Artist, Track
@@ -19,10 +19,10 @@ from enrichment.fakes.plex_query import QueryError
 from enrichment.fakes.plex_xml import XML_CONTENT_TYPE, document
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from enrichment.fakes.base import Request
-    from enrichment.fakes.plex import FakePlexServer
+    from enrichment.fakes.models import Item, Library
     from enrichment.fakes.plex_playlists import PlaylistView
     from enrichment.fakes.plex_xml import PlexXml
 
@@ -47,10 +47,25 @@ def _empty_ok() -> Response:
     return Response(200, b"", XML_CONTENT_TYPE)
 
 
+class PlaylistServer(Protocol):
+    """What the playlist routes need of their server (``FakePlexServer``, which imports
+    this module: the routes name only this, so the two modules do not import each other)."""
+
+    library: Library
+    machine_identifier: str
+    xml: PlexXml
+
+    def find(self, rating_key: int) -> tuple[Item, PlexXml] | None: ...
+
+    def page[T](
+        self, request: Request, items: Sequence[T]
+    ) -> tuple[Sequence[T], dict[str, object]]: ...
+
+
 class PlaylistRoutes:
     """Handlers for ``/playlists...`` bound to one fake server and its playlist store."""
 
-    def __init__(self, server: FakePlexServer) -> None:
+    def __init__(self, server: PlaylistServer) -> None:
         self.server = server
         self.store = PlaylistStore(first_rating_key=server.library.max_rating_key + 1)
 

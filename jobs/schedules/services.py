@@ -210,7 +210,7 @@ def run_now(name: str, *, trigger: Trigger = Trigger.WEB) -> JobRun:
     the job — the active one with ``deduplicated`` set if one of its kind is queued or running.
     """
     row = get(name)
-    job = services.enqueue(row.job_type, row.params, trigger=trigger)
+    job = services.enqueue(job_type=row.job_type, params=row.params, trigger=trigger)
     if job.deduplicated:
         _record(row, Outcome.SKIPPED, now=timezone.now(), reason=_still(job), job_id=job.pk)
     else:
@@ -279,7 +279,7 @@ def _fire_or_skip(row: JobSchedule, decision: rules.Decision, *, now: datetime) 
         logger.info("schedule %s: %s skipped (%s)", row.name, decision.slot, decision.reason)
         return
     try:
-        job = services.enqueue(row.job_type, row.params, trigger=Trigger.SCHEDULE)
+        job = services.enqueue(job_type=row.job_type, params=row.params, trigger=Trigger.SCHEDULE)
     except JobError as exc:
         _record(row, Outcome.FAILED, now=now, reason=str(exc), job_id=None)
         logger.warning("schedule %s could not queue its job: %s", row.name, exc)

@@ -16,7 +16,7 @@ from inspect import iscoroutinefunction
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -106,9 +106,14 @@ _csrf = CsrfViewMiddleware(lambda request: HttpResponse())
 
 
 def _refuse(
-    request: HttpRequest, user: Any, allowed: set[str], *, login: bool
-) -> HttpResponse | None:
-    """The 401 or 405 this request gets, if any."""
+    request: HttpRequest,
+    user: Any,
+    allowed: set[str],
+    *,
+    login: bool,
+    view: tuple[View, tuple[Any, ...], dict[str, Any]],
+) -> HttpResponseBase | None:
+    """The 401, 405 or (CSRF) 403 this request gets, if any, in that order."""
     if login and not user.is_authenticated:
         response = json_error(401, f"Authentication required: log in at {reverse('login')}")
         if getattr(request, "htmx", False):
@@ -120,7 +125,13 @@ def _refuse(
         )
         response["Allow"] = ", ".join(sorted(allowed))
         return response
-    return None
+    return cast("HttpResponseBase | None", _csrf.process_view(request, *view))
+
+
+def _not_found(exc: Http404) -> JsonResponse:
+    # Here, not in the 404 handler: the handler is not called under DEBUG, and it only
+    # knows the path, not which job or action is missing.
+    return json_error(404, str(exc) or "Not found.")
 
 
 def api_endpoint(methods: Iterable[str], *, login: bool = True) -> Callable[[View], View]:
@@ -144,26 +155,27 @@ def api_endpoint(methods: Iterable[str], *, login: bool = True) -> Callable[[Vie
                 request: HttpRequest, *args: Any, **kwargs: Any
             ) -> HttpResponseBase:
                 user = await request.auser() if login else None
-                refused = _refuse(request, user, allowed, login=login)
+                refused = _refuse(request, user, allowed, login=login, view=(view, args, kwargs))
                 if refused is not None:
                     return refused
-                rejected = _csrf.process_view(request, view, args, kwargs)
-                if rejected is not None:
-                    return cast("HttpResponseBase", rejected)
-                return cast("HttpResponseBase", await view(request, *args, **kwargs))
+                try:
+                    return cast("HttpResponseBase", await view(request, *args, **kwargs))
+                except Http404 as exc:
+                    return _not_found(exc)
 
             wrapper = async_wrapper
         else:
 
             @wraps(view)
             def sync_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-                refused = _refuse(request, request.user if login else None, allowed, login=login)
+                user = request.user if login else None
+                refused = _refuse(request, user, allowed, login=login, view=(view, args, kwargs))
                 if refused is not None:
                     return refused
-                rejected = _csrf.process_view(request, view, args, kwargs)
-                if rejected is not None:
-                    return cast("HttpResponseBase", rejected)
-                return cast("HttpResponseBase", view(request, *args, **kwargs))
+                try:
+                    return cast("HttpResponseBase", view(request, *args, **kwargs))
+                except Http404 as exc:
+                    return _not_found(exc)
 
             wrapper = sync_wrapper
         # The wrapper runs the CSRF check itself (answering JSON); the middleware must not.

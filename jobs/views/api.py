@@ -27,7 +27,7 @@ from django.urls import reverse
 from django_htmx.http import trigger_client_event
 
 from jobs import registry, selectors, services
-from jobs.models import JobRun, Trigger
+from jobs.models import Trigger
 from jobs.params import clip, preview
 from jobs.views import pages
 from jobs.views.access import api_endpoint, json_error
@@ -134,7 +134,7 @@ def start_job(request: HtmxHttpRequest, job_type: str) -> HttpResponse:
     except BadRequest as exc:
         return json_error(400, exc.message)
     try:
-        jobs = services.enqueue_each(spec.name, params, trigger=Trigger.WEB)
+        jobs = services.enqueue_each(job_type=spec.name, params=params, trigger=Trigger.WEB)
     except registry.JobParamsError as exc:
         if request.htmx:
             return pages.render_start_form(request, spec, bound=params, error=str(exc), status=400)
@@ -169,8 +169,8 @@ def cancel_job(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
     """Cancel a job: a queued one at once, a running one at its next checkpoint."""
     response: HttpResponse
     try:
-        job = services.cancel_job(job_id)
-    except services.JobNotFound as exc:
+        job = services.cancel_job(job_id=job_id)
+    except selectors.JobNotFound as exc:
         response = json_error(404, str(exc))
     except services.JobAlreadyFinished as exc:
         response = json_error(409, str(exc), status=exc.job.status)
@@ -205,14 +205,11 @@ def cancel_running(request: HtmxHttpRequest) -> HttpResponse:
 
 @api_endpoint(["GET"])
 def job_detail_json(request: HttpRequest, job_id: int) -> JsonResponse:
-    job = JobRun.objects.filter(pk=job_id).first()
-    if job is None:
-        return json_error(404, f"no job with id {job_id}")
-    return JsonResponse(job_json(job))
+    return JsonResponse(job_json(selectors.get_job(job_id)))
 
 
 def _retry_refusal(exc: registry.JobError) -> int:
-    if isinstance(exc, services.JobNotFound):
+    if isinstance(exc, selectors.JobNotFound):
         return 404
     if isinstance(exc, services.JobStillActive):
         return 409

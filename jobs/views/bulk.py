@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -26,18 +26,18 @@ from jobs import services
 from jobs.models import Trigger
 from jobs.views.access import api_endpoint, json_error, page_login_required
 from jobs.views.api import JOBS_CHANGED
-from jobs.views.pages import HistoryFilterForm, history_filters
+from jobs.views.pages import FILTER_FIELDS, HistoryFilterForm, history_filters
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from django.db.models import QuerySet
 
     from jobs.models import JobRun
     from jobs.queries import HistoryFilters
     from jobs.views.access import HtmxHttpRequest
 
-FILTER_FIELDS = ("type", "status", "trigger", "since", "until")
+
+class Candidates(Protocol):
+    def __call__(self, *, filters: HistoryFilters) -> QuerySet[JobRun]: ...
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Action:
     name: str
     verb: str  # "Retry"
     noun: str  # "failed runs"
-    candidates: Callable[[HistoryFilters], QuerySet[JobRun]]
+    candidates: Candidates
 
 
 ACTIONS = {
@@ -88,7 +88,7 @@ def bulk_confirm(request: HtmxHttpRequest, action: str) -> HttpResponse:
     form = _filter_form(request.GET)
     if not form.is_valid():
         return render(request, "jobs/history.html#bulk_invalid", {"form": form}, status=400)
-    found = chosen.candidates(history_filters(form))[: services.BULK_LIMIT + 1].count()
+    found = chosen.candidates(filters=history_filters(form))[: services.BULK_LIMIT + 1].count()
     context = {
         "action": chosen,
         "count": min(found, services.BULK_LIMIT),

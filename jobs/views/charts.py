@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from jobs import charts, registry
+from jobs.results import duration_text
 from jobs.views.access import page_login_required
 from jobs.views.pages import HistoryFilterForm, history_filters
-from jobs.views.present import format_seconds
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -41,7 +41,7 @@ class ChartView:
                     [
                         "—"
                         if v is None
-                        else (format_seconds(v) if self.unit == "seconds" else f"{v:,.0f}")
+                        else (duration_text(v) if self.unit == "seconds" else f"{v:,.0f}")
                         for v in values
                     ],
                 )

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -27,12 +26,15 @@ from django_htmx.http import HttpResponseStopPolling
 from jobs import charts, joblog, queries, registry, selectors, services
 from jobs.models import JobRun, JobStatus, Trigger
 from jobs.params import ParamsForm
+from jobs.results import duration_text
 from jobs.schedules.present import next_scheduled
 from jobs.views.access import page_login_required
-from jobs.views.present import JobView, format_seconds, job_views, type_label
+from jobs.views.present import JobView, job_views, type_label
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from django.http import HttpRequest, HttpResponse
 
     from jobs.views.access import HtmxHttpRequest
 
@@ -167,6 +169,10 @@ def dashboard_live(request: HtmxHttpRequest) -> HttpResponse:
 DATE_BOUNDS = [MinValueValidator(date(1970, 1, 1)), MaxValueValidator(date(9998, 12, 31))]
 
 
+# The history's filters (the other query parameters are its cursors).
+FILTER_FIELDS = ("type", "status", "trigger", "since", "until")
+
+
 class HistoryFilterForm(forms.Form):
     type = forms.ChoiceField(required=False, label="Type")
     status = forms.ChoiceField(
@@ -209,7 +215,7 @@ class HistoryFilterForm(forms.Form):
     @property
     def filtering(self) -> bool:
         """Any filter chosen (a cursor alone is no filter)."""
-        return any(self.data.get(name) for name in ("type", "status", "trigger", "since", "until"))
+        return any(self.data.get(name) for name in FILTER_FIELDS)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -302,8 +308,8 @@ def history_metrics(request: HttpRequest) -> HttpResponse:
         (
             m,
             type_label(m.job_type),
-            format_seconds(m.avg_seconds),
-            format_seconds(m.p95_seconds),
+            duration_text(m.avg_seconds),
+            duration_text(m.p95_seconds),
         )
         for m in queries.type_metrics(_with_default_dates(filters))
     ]
@@ -319,13 +325,6 @@ def history_metrics(request: HttpRequest) -> HttpResponse:
 
 
 # -- job detail --------------------------------------------------------------------------------
-def _get_job(job_id: int) -> JobRun:
-    job = JobRun.objects.filter(pk=job_id).first()
-    if job is None:
-        raise Http404(f"No job with id {job_id}.")
-    return job
-
-
 @dataclass(frozen=True)
 class LogLineView:
     time: str
@@ -382,7 +381,7 @@ def _detail_context(request: HttpRequest, job: JobRun) -> dict[str, Any]:
 @page_login_required
 @require_GET
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = _get_job(job_id)
+    job = selectors.get_job(job_id)
     context = _detail_context(request, job)
     context["params"] = registry.params_for_people(job.job_type, job.params)
     return render(request, "jobs/detail.html", context)
@@ -393,6 +392,6 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 def job_live(request: HttpRequest, job_id: int) -> HttpResponse:
     """The detail page's live part (status, progress, timeline, result, error, the job's
     own log): polled every second while the job is queued or running."""
-    job = _get_job(job_id)
+    job = selectors.get_job(job_id)
     context = _detail_context(request, job)
     return _respond(request, "jobs/detail.html#live", context, live=context["polling"])

@@ -12,27 +12,11 @@ from django.utils import timezone
 
 from jobs import registry, selectors
 from jobs.checkpoint import resumed_text
-from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, Trigger
-from jobs.results import Presented, readable_error, sentence
+from jobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, JobRun, JobStatus, Trigger
+from jobs.results import Presented, duration_text, readable_error, sentence
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-
-def format_seconds(seconds: float | None) -> str:
-    """``850 ms``, ``12s``, ``3m 05s``, ``2h 04m``: short enough for a table cell."""
-    if seconds is None:
-        return ""
-    if seconds < 1:
-        return f"{round(seconds * 1000)} ms"
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
 
 
 def type_label(job_type: str) -> str:
@@ -205,7 +189,7 @@ class JobView:
 
     @property
     def is_active(self) -> bool:
-        return self.job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+        return self.job.status in ACTIVE_STATUSES
 
     @property
     def cancelling(self) -> bool:
@@ -213,7 +197,7 @@ class JobView:
 
     @property
     def eta_text(self) -> str:
-        return format_seconds(self.progress.eta_seconds)
+        return duration_text(self.progress.eta_seconds)
 
     @property
     def elapsed_seconds(self) -> float | None:
@@ -225,7 +209,7 @@ class JobView:
 
     @property
     def duration_text(self) -> str:
-        return format_seconds(self.elapsed_seconds)
+        return duration_text(self.elapsed_seconds)
 
     @property
     def waited_text(self) -> str:
@@ -233,7 +217,7 @@ class JobView:
         start = self.job.started_at or (None if self.job.finished_at else timezone.now())
         if start is None:
             return ""
-        return format_seconds(max(0.0, (start - self.job.queued_at).total_seconds()))
+        return duration_text(max(0.0, (start - self.job.queued_at).total_seconds()))
 
     @property
     def source_counts(self) -> list[tuple[str, int]]:

@@ -33,7 +33,7 @@ from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from jobs import live, selectors
 from jobs.asgi import release_request_thread
 from jobs.models import JobRun, JobStatus
-from jobs.views.access import api_endpoint, json_error
+from jobs.views.access import api_endpoint
 from jobs.views.present import end_event
 
 if TYPE_CHECKING:
@@ -122,10 +122,6 @@ async def _async_events(stream: JobStream) -> AsyncIterator[str]:
         await asyncio.sleep(POLL_SECONDS)
 
 
-def _find(job_id: int) -> JobRun | None:
-    return JobRun.objects.filter(pk=job_id).first()
-
-
 @api_endpoint(["GET"])
 async def job_stream(request: HttpRequest, job_id: int) -> HttpResponseBase:
     """Server-Sent Events of one job's progress until it ends (see the module docstring).
@@ -133,9 +129,7 @@ async def job_stream(request: HttpRequest, job_id: int) -> HttpResponseBase:
     An async view, so that under ASGI no thread serves it; under WSGI Django runs it through
     ``async_to_sync`` and it hands back a plain generator.
     """
-    job = await sync_to_async(_find)(job_id)
-    if job is None:
-        return json_error(404, f"no job with id {job_id}")
+    job = await sync_to_async(selectors.get_job)(job_id)
     stream = JobStream(job)
     body: Iterator[str] | AsyncIterator[str]
     body = _async_events(stream) if isinstance(request, ASGIRequest) else _sync_events(stream)

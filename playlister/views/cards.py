@@ -128,7 +128,7 @@ def _start(request: HtmxHttpRequest, key: str, *, dry_run: bool) -> HttpResponse
     found = _card(key)
     try:
         job = job_services.enqueue(
-            found.job_type, found.params(dry_run=dry_run), trigger=Trigger.WEB
+            job_type=found.job_type, params=found.params(dry_run=dry_run), trigger=Trigger.WEB
         )
     except JobError as exc:
         if not request.htmx:

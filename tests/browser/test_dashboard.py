@@ -74,7 +74,7 @@ def test_start_watch_cancel_and_polling_stops(page, live_server, artifacts):
 
 
 def test_job_detail_shows_live_progress_and_cancels(page, live_server, artifacts):
-    job = services.enqueue("test-steps", {"steps": 60, "step_ms": 100})
+    job = services.enqueue(job_type="test-steps", params={"steps": 60, "step_ms": 100})
     page.goto(f"/jobs/{job.pk}/")
     expect(page.locator("#job-status")).to_have_text("running")
     bar = page.locator("#job-live progress")
@@ -91,7 +91,10 @@ def test_job_detail_shows_live_progress_and_cancels(page, live_server, artifacts
 
 
 def test_cancel_all_running_after_confirming(page, live_server):
-    jobs = [services.enqueue("test-steps", {"steps": 200, "step_ms": 50}) for _ in range(2)]
+    jobs = [
+        services.enqueue(job_type="test-steps", params={"steps": 200, "step_ms": 50})
+        for _ in range(2)
+    ]
     wait_for(
         lambda: JobRun.objects.filter(pk__in=[j.pk for j in jobs], status="running").count() == 2,
         timeout=20,
@@ -106,7 +109,7 @@ def test_cancel_all_running_after_confirming(page, live_server):
 
 
 def test_a_failed_job_shows_why_and_bad_params_name_the_field(page, live_server, artifacts):
-    job = services.enqueue("test-steps", {"steps": 5, "step_ms": 0, "fail_at": 2})
+    job = services.enqueue(job_type="test-steps", params={"steps": 5, "step_ms": 0, "fail_at": 2})
     wait_for(
         lambda: JobRun.objects.get(pk=job.pk).status == JobStatus.FAILED,
         timeout=15,
@@ -139,7 +142,7 @@ def test_readable_on_a_phone(browser, live_server, user, artifacts):
     tab.fill("input[name=password]", "browser-pass-123")
     tab.click("button[type=submit]")
     tab.wait_for_url(f"{live_server.url}/")
-    services.enqueue("test-steps", {"steps": 40, "step_ms": 100})
+    services.enqueue(job_type="test-steps", params={"steps": 40, "step_ms": 100})
     tab.goto("/")
     expect(tab.locator(".job.card").first).to_be_visible()
     for path in ("/", "/jobs/"):

@@ -17,7 +17,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from jobs.models import JobRun, JobStatus
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus
+from playlister.windows import Window
 from tests.browser.conftest import PASSWORD
 from tests.browser.seed import Seeded, seed
 from tests.factories import JobRunFactory
@@ -213,9 +214,7 @@ def test_the_playlist_form_keeps_its_choice_and_starts_every_window(seeded, open
     expect(note).to_contain_text("Queued")
     expect(note.locator("a")).to_have_count(5)
     started = JobRun.objects.filter(job_type="playlist", queued_at__gte=before)
-    assert sorted(started.values_list("window", flat=True)) == sorted(
-        ["morning", "afternoon", "evening", "discovery", "throwback"]
-    )
+    assert sorted(started.values_list("window", flat=True)) == sorted(Window)
     assert all(job.params["dry_run"] for job in started)
     # The form kept what was chosen.
     expect(tab.locator("#start-playlist select[name=window]")).to_have_value("all")
@@ -297,4 +296,4 @@ def test_keyboard_focus_is_visible(seeded, open_as):
 @pytest.fixture(autouse=True)
 def _no_leftovers(transactional_db) -> Iterator[None]:
     yield
-    JobRun.objects.filter(status__in=["queued", "running"]).update(status=JobStatus.CANCELLED)
+    JobRun.objects.filter(status__in=ACTIVE_STATUSES).update(status=JobStatus.CANCELLED)

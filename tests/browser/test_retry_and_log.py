@@ -18,9 +18,11 @@ pytestmark = [pytest.mark.cluster]
 
 
 def test_retry_from_the_page_links_both_runs_and_the_new_one_logs_live(page, artifacts):
-    first = services.enqueue("test-logging", {"lines": 2, "threads": 1, "hold_ms": 60_000})
+    first = services.enqueue(
+        job_type="test-logging", params={"lines": 2, "threads": 1, "hold_ms": 60_000}
+    )
     wait_for(lambda: JobRun.objects.get(pk=first.pk).status == JobStatus.RUNNING, timeout=20)
-    services.cancel_job(first.pk)
+    services.cancel_job(job_id=first.pk)
     wait_for(lambda: JobRun.objects.get(pk=first.pk).status == JobStatus.CANCELLED, timeout=20)
 
     page.goto(f"/jobs/{first.pk}/")

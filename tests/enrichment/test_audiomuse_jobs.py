@@ -10,7 +10,7 @@ import pytest
 from enrichment.fakes import FakeAudioMuse, Library
 from enrichment.models import AudioFeatures
 from jobs import registry, services
-from jobs.models import JobRun, JobStatus, Trigger
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Trigger
 from tests.cluster import manage, wait_for
 
 TOKEN = "test-audiomuse-token"
@@ -84,13 +84,9 @@ def test_the_command_without_a_url_fails_with_one_line_naming_the_setting(fake) 
 @pytest.mark.django_db(transaction=True)
 def test_a_queued_sync_runs_on_a_real_cluster(fake, cluster_factory) -> None:
     cluster_factory.new(**env_for(fake))
-    job_id = services.enqueue("audiomuse-sync").pk
+    job_id = services.enqueue(job_type="audiomuse-sync").pk
     job = wait_for(
-        lambda: (
-            JobRun.objects.filter(pk=job_id)
-            .exclude(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
-            .first()
-        ),
+        lambda: JobRun.objects.filter(pk=job_id).exclude(status__in=ACTIVE_STATUSES).first(),
         timeout=60,
         what="the sync job to end",
     )
@@ -117,7 +113,7 @@ def test_an_unavailable_server_makes_the_job_retry_later_and_then_succeed(
     AudioFeatures.objects.create(rating_key="kept-while-unavailable", fingerprint="x")
     fake.fail(None, retry_after=1)
     cluster_factory.new(**env_for(fake, PLAYLISTER_HTTP_ATTEMPTS="1"))
-    job_id = services.enqueue("audiomuse-sync").pk
+    job_id = services.enqueue(job_type="audiomuse-sync").pk
     # Polled, not timed: the backoff is ~1 s, so a slow poll may find attempt 2 waiting.
     waiting = wait_for(
         lambda: JobRun.objects.filter(pk=job_id, status=JobStatus.QUEUED).exclude(error="").first(),

@@ -38,7 +38,7 @@ def _albums_by_key(library: Library) -> dict[tuple[str, str], list[set[str]]]:
 
 
 def _run(job_type: str) -> JobRun:
-    job_id = services.enqueue(job_type, {"concurrency": 4}).pk
+    job_id = services.enqueue(job_type=job_type, params={"concurrency": 4}).pk
     wait_for(
         lambda: JobRun.objects.get(pk=job_id).is_finished,
         timeout=120,

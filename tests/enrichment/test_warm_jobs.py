@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 def test_cancel_stops_a_warm_within_a_second_even_in_a_retry_after_wait(cluster_factory):
     with start(library_of(150, seed=9)) as fakes:
         cluster_factory.new(**env_for(fakes, PLAYLISTER_LASTFM_RATE="40"))
-        job_id = services.enqueue("cache-warm", {"concurrency": 2}).pk
+        job_id = services.enqueue(job_type="cache-warm", params={"concurrency": 2}).pk
         wait_for(
             lambda: (p := live.read_progress(job_id)) is not None and p.current >= 60,
             timeout=90,
@@ -35,7 +35,7 @@ def test_cancel_stops_a_warm_within_a_second_even_in_a_retry_after_wait(cluster_
             what="a 429 to wait out",
         )
         asked = time.monotonic()
-        services.cancel_job(job_id)
+        services.cancel_job(job_id=job_id)
         wait_for(
             lambda: JobRun.objects.get(pk=job_id).status != JobStatus.RUNNING,
             timeout=5,
@@ -53,8 +53,8 @@ def test_cancel_stops_a_warm_within_a_second_even_in_a_retry_after_wait(cluster_
 def test_two_enrichment_jobs_together_keep_the_lastfm_rate(cluster_factory):
     with start(library_of(14, seed=4, albums_per_artist=(2, 2))) as fakes:
         cluster_factory.new(**env_for(fakes, PLAYLISTER_LASTFM_RATE="5"))
-        warm = services.enqueue("cache-warm", {"concurrency": 4}).pk
-        albums = services.enqueue("cache-albums", {"concurrency": 4}).pk
+        warm = services.enqueue(job_type="cache-warm", params={"concurrency": 4}).pk
+        albums = services.enqueue(job_type="cache-albums", params={"concurrency": 4}).pk
         wait_for(
             lambda: (
                 JobRun.objects.filter(pk__in=[warm, albums], status=JobStatus.RUNNING).count() == 2

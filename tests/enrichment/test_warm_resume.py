@@ -75,7 +75,9 @@ def test_a_stopped_warm_goes_on_from_its_cursor(cluster_factory, stop):
     with start(library) as fakes:
         env = env_for(fakes, PLAYLISTER_LASTFM_RATE=RATE)
         cluster = cluster_factory.new(**env)
-        job_id = services.enqueue("cache-warm", {"concurrency": 2, "skip_cached": False}).pk
+        job_id = services.enqueue(
+            job_type="cache-warm", params={"concurrency": 2, "skip_cached": False}
+        ).pk
         wait_for(lambda: checkpointed(job_id, 100), timeout=90, what="a checkpoint at 100")
         if stop == "sigkill":
             cluster.kill()

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from jobs import live, registry
+from jobs import live, registry, selectors
 from jobs.models import JobRun, JobStatus, Trigger
 from tests.factories import JobRunFactory
 
@@ -263,6 +263,37 @@ def test_stream_of_an_unknown_job_is_404(api):
     response = api.get("/jobs/424242/stream")
     assert response.status_code == 404
     assert response.json()["error"] == "no job with id 424242"
+
+
+# Beyond the ids' 64-bit range: the URL's converter takes it, no row can have it.
+HUGE_ID = "9" * 25
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", f"/jobs/{HUGE_ID}.json"),
+        ("get", f"/jobs/{HUGE_ID}/stream"),
+        ("post", f"/jobs/{HUGE_ID}/cancel"),
+        ("post", f"/jobs/{HUGE_ID}/retry"),
+    ],
+)
+def test_an_id_no_row_can_have_is_a_404_not_a_database_error(api, method, path):
+    response = post(api, path) if method == "post" else api.get(path)
+    assert response.status_code == 404
+    assert response.json() == {"error": f"no job with id {HUGE_ID}"}
+
+
+def test_a_page_of_an_id_no_row_can_have_is_a_404(api):
+    assert api.get(f"/jobs/{HUGE_ID}/").status_code == 404
+    assert api.get(f"/jobs/{HUGE_ID}/live").status_code == 404
+
+
+@pytest.mark.parametrize("job_id", ["abc", "", " ", "1.5", "-3", "0", HUGE_ID, None])
+def test_the_job_lookup_finds_nothing_for_what_is_no_id(job_id):
+    JobRunFactory()
+    with pytest.raises(selectors.JobNotFound, match=r"^no job with id "):
+        selectors.get_job(job_id)
 
 
 # -- access --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from django.db import transaction
 
 from enrichment.fakes import FaultPlan
 from jobs import services, tickets
-from jobs.models import JobRun, JobStatus
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus
 from tests.cluster import Cluster, marker_events, wait_for
 from tests.fakes import JsonProvider
 
@@ -66,12 +66,14 @@ def test_random_stops_never_cancel_lose_or_repeat_a_job(cluster_factory, tmp_pat
                 for _ in range(provider_jobs):
                     marker = tmp_path / f"provider-{len(markers)}"
                     params = {"url": url, "calls": rng.randint(3, 6), "rate": 8}
-                    job = services.enqueue("test-provider", {**params, "marker": str(marker)})
+                    job = services.enqueue(
+                        job_type="test-provider", params={**params, "marker": str(marker)}
+                    )
                     markers[job.pk] = marker
                 for _ in range(short_jobs):
                     marker = tmp_path / f"short-{len(markers)}"
                     params = {"steps": 3, "step_ms": 40, "marker": str(marker)}
-                    markers[services.enqueue("test-steps", params).pk] = marker
+                    markers[services.enqueue(job_type="test-steps", params=params).pk] = marker
 
         enqueue(4, 4)
         cluster_of: dict[int, int] = {}  # worker pid → which cluster (its start order)
@@ -93,11 +95,7 @@ def test_random_stops_never_cancel_lose_or_repeat_a_job(cluster_factory, tmp_pat
         cluster_of.update(dict.fromkeys(final.worker_pids(), STOPS))
         ids = list(markers)
         wait_for(
-            lambda: (
-                not JobRun.objects.filter(
-                    pk__in=ids, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
-                ).exists()
-            ),
+            lambda: not JobRun.objects.filter(pk__in=ids, status__in=ACTIVE_STATUSES).exists(),
             timeout=60,
             what=f"every job to end (seed {seed})",
         )

@@ -174,7 +174,7 @@ def test_a_requeued_run_resumes_at_its_cursor_and_count(tmp_path):
         started_at=timezone.now(),
     )
     saved = Checkpoint(cursor=5, current=6, total=10).as_json()
-    assert services.requeue_interrupted(job, reason="Requeued", checkpoint=saved)
+    assert services.requeue_interrupted(job=job, reason="Requeued", checkpoint=saved)
     queued = JobRun.objects.get(pk=job.pk)
     assert (queued.status, queued.progress_current, queued.attempt) == (JobStatus.QUEUED, 6, 0)
 
@@ -191,7 +191,8 @@ def test_a_transient_failure_retries_from_the_cursor(tmp_path):
     marker = tmp_path / "m"
     marker.touch()
     job = services.enqueue(
-        "test-resumable", {"steps": 10, "step_ms": 0, "marker": str(marker), "flaky_at": 6}
+        job_type="test-resumable",
+        params={"steps": 10, "step_ms": 0, "marker": str(marker), "flaky_at": 6},
     )
     first = execute(services.claim_next() or pytest.fail("nothing to claim"))
     assert (first.status, first.attempt) == (JobStatus.QUEUED, 1)  # waits for its retry

@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from jobs import services
-from jobs.models import JobRun, JobStatus, Trigger
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Trigger
 from tests.cluster import manage, wait_for
 from tests.factories import JobRunFactory
 
@@ -59,7 +59,7 @@ def test_a_cli_run_follows_the_running_job_of_its_type_and_never_runs_it(drained
     marker = tmp_path / "job"
     # 8 s of work: the command's start (a second or more on a loaded machine) must find it
     # still running.
-    job = services.enqueue("test-unique", {"steps": 160, "marker": str(marker)})
+    job = services.enqueue(job_type="test-unique", params={"steps": 160, "marker": str(marker)})
     wait_for(
         lambda: JobRun.objects.filter(pk=job.pk, progress_current__gt=0).exists(),
         timeout=20,
@@ -83,8 +83,8 @@ def test_a_cli_run_follows_the_running_job_of_its_type_and_never_runs_it(drained
 def test_a_cli_run_follows_a_queued_job_until_the_cluster_has_run_it(drained, tmp_path):
     marker = tmp_path / "job"
     job = services.enqueue(
-        "test-unique",
-        {"steps": 4, "marker": str(marker)},
+        job_type="test-unique",
+        params={"steps": 4, "marker": str(marker)},
         run_after=timezone.now() + timedelta(seconds=3),
     )
     proc = manage("run_unique")
@@ -148,7 +148,7 @@ def test_ctrl_c_stops_following_and_leaves_the_job_running():
     assert JobRun.objects.count() == 1
 
 
-@pytest.mark.parametrize("status", [JobStatus.RUNNING, JobStatus.QUEUED])
+@pytest.mark.parametrize("status", ACTIVE_STATUSES)
 def test_a_cron_run_skips_an_active_job_of_its_type(drained, status):
     # With a cluster up (drained), a queued job will be run: cron has nothing to do.
     held = _held(status, run_after=timezone.now() + timedelta(hours=1))

@@ -27,7 +27,9 @@ def _all_finished(ids: list[int]) -> bool:
 def test_a_killed_worker_job_runs_again_once(cluster_factory, tmp_path):
     cluster = cluster_factory.new()
     marker = tmp_path / "job"
-    job_id = services.enqueue("test-steps", {"steps": 40, "step_ms": 50, "marker": str(marker)}).pk
+    job_id = services.enqueue(
+        job_type="test-steps", params={"steps": 40, "step_ms": 50, "marker": str(marker)}
+    ).pk
     wait_for(
         lambda: (
             JobRun.objects.filter(pk=job_id, progress_current__gt=0).exists()
@@ -59,7 +61,9 @@ def test_stopping_the_cluster_requeues_running_jobs_and_loses_nothing(cluster_fa
         ids = [
             # 1.8 s each: the two running ones are still at it when their reporters see
             # the stop (within a second); a stopping cluster starts nothing more.
-            services.enqueue("test-steps", {"steps": 30, "step_ms": 60, "marker": str(m)}).pk
+            services.enqueue(
+                job_type="test-steps", params={"steps": 30, "step_ms": 60, "marker": str(m)}
+            ).pk
             for m in markers
         ]
     wait_for(
@@ -84,13 +88,19 @@ def test_stopping_the_cluster_requeues_running_jobs_and_loses_nothing(cluster_fa
 @scaled_only
 def test_a_flushed_redis_loses_no_queued_job(cluster_factory, tmp_path):
     cluster_factory.new()
-    blockers = [services.enqueue("test-steps", {"steps": 30, "step_ms": 50}).pk for _ in range(2)]
+    blockers = [
+        services.enqueue(job_type="test-steps", params={"steps": 30, "step_ms": 50}).pk
+        for _ in range(2)
+    ]
     wait_for(
         lambda: JobRun.objects.filter(pk__in=blockers, status=JobStatus.RUNNING).count() == 2,
         timeout=20,
     )
     with transaction.atomic():
-        ids = [services.enqueue("test-steps", {"steps": 2, "step_ms": 10}).pk for _ in range(10)]
+        ids = [
+            services.enqueue(job_type="test-steps", params={"steps": 2, "step_ms": 10}).pk
+            for _ in range(10)
+        ]
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     wait_for(lambda: _all_finished([*ids, *blockers]), timeout=90, what="all jobs to succeed")
 
@@ -98,7 +108,9 @@ def test_a_flushed_redis_loses_no_queued_job(cluster_factory, tmp_path):
 def test_transient_failures_are_retried_with_growing_delays(cluster_factory, tmp_path):
     cluster_factory.new()
     marker = tmp_path / "flaky"
-    job_id = services.enqueue("test-flaky", {"marker": str(marker), "fail_times": 2}).pk
+    job_id = services.enqueue(
+        job_type="test-flaky", params={"marker": str(marker), "fail_times": 2}
+    ).pk
     wait_for(
         lambda: (
             JobRun.objects.filter(pk=job_id, status=JobStatus.QUEUED, attempt=1)
@@ -127,7 +139,7 @@ def test_retry_after_from_the_provider_wins_over_the_backoff(cluster_factory, tm
     cluster_factory.new()
     marker = tmp_path / "flaky"
     job_id = services.enqueue(
-        "test-flaky", {"marker": str(marker), "fail_times": 1, "retry_after": 3}
+        job_type="test-flaky", params={"marker": str(marker), "fail_times": 1, "retry_after": 3}
     ).pk
     wait_for(
         lambda: JobRun.objects.filter(pk=job_id, status=JobStatus.SUCCESS).exists(), timeout=30
@@ -140,7 +152,7 @@ def test_a_permanent_error_is_not_retried(cluster_factory, tmp_path):
     cluster_factory.new()
     marker = tmp_path / "flaky"
     job_id = services.enqueue(
-        "test-flaky", {"marker": str(marker), "fail_times": 5, "permanent": True}
+        job_type="test-flaky", params={"marker": str(marker), "fail_times": 5, "permanent": True}
     ).pk
     job = wait_for(
         lambda: JobRun.objects.filter(pk=job_id, status=JobStatus.FAILED).first(), timeout=20
@@ -152,19 +164,21 @@ def test_a_permanent_error_is_not_retried(cluster_factory, tmp_path):
 
 def test_a_person_s_job_runs_before_scheduled_ones(cluster_factory):
     cluster_factory.new()
-    hold = services.enqueue("test-steps", {"steps": 10_000, "step_ms": 50}).pk
-    short = services.enqueue("test-steps", {"steps": 1, "step_ms": 300}).pk
+    hold = services.enqueue(job_type="test-steps", params={"steps": 10_000, "step_ms": 50}).pk
+    short = services.enqueue(job_type="test-steps", params={"steps": 1, "step_ms": 300}).pk
     wait_for(
         lambda: JobRun.objects.filter(pk__in=[hold, short], status=JobStatus.RUNNING).count() == 2,
         timeout=20,
     )
     quick = {"steps": 1, "step_ms": 10}
     with transaction.atomic():
-        scheduled = services.enqueue("test-steps", quick, trigger=Trigger.SCHEDULE).pk
-        cli = services.enqueue("test-steps", quick, trigger=Trigger.CLI).pk
-        web = services.enqueue("test-steps", quick, trigger=Trigger.WEB).pk
+        scheduled = services.enqueue(
+            job_type="test-steps", params=quick, trigger=Trigger.SCHEDULE
+        ).pk
+        cli = services.enqueue(job_type="test-steps", params=quick, trigger=Trigger.CLI).pk
+        web = services.enqueue(job_type="test-steps", params=quick, trigger=Trigger.WEB).pk
     wait_for(lambda: _all_finished([scheduled, cli, web]), timeout=30)
-    services.cancel_job(hold)
+    services.cancel_job(job_id=hold)
     order = JobRun.objects.filter(pk__in=[scheduled, cli, web]).order_by("started_at")
     assert [j.pk for j in order] == [cli, web, scheduled]
 
@@ -175,7 +189,9 @@ def test_two_clusters_share_the_queue_and_each_job_runs_once(cluster_factory, tm
     markers = [tmp_path / f"job-{i}" for i in range(24)]
     with transaction.atomic():
         ids = [
-            services.enqueue("test-steps", {"steps": 4, "step_ms": 50, "marker": str(m)}).pk
+            services.enqueue(
+                job_type="test-steps", params={"steps": 4, "step_ms": 50, "marker": str(m)}
+            ).pk
             for m in markers
         ]
     wait_for(lambda: _all_finished(ids), timeout=90, what="all jobs to succeed")

@@ -213,7 +213,8 @@ def test_a_cron_run_logs_to_its_output_and_to_the_job():
 @pytest.mark.usefixtures("drained")
 def test_a_running_jobs_log_appears_live_on_its_page_through_the_cluster(web):
     job = services.enqueue(
-        "test-logging", {"lines": 2, "threads": 2, "secrets": True, "hold_ms": 60_000}
+        job_type="test-logging",
+        params={"lines": 2, "threads": 2, "secrets": True, "hold_ms": 60_000},
     )
     live = wait_for(
         lambda: (
@@ -228,6 +229,6 @@ def test_a_running_jobs_log_appears_live_on_its_page_through_the_cluster(web):
     assert 'data-status="running"' in live  # while it runs, not after
     assert "Authorization: Bearer [redacted]" in live
     assert not any(secret in live for secret in (*SECRETS, settings.SECRET_KEY))
-    services.cancel_job(job.pk)
+    services.cancel_job(job_id=job.pk)
     wait_for(lambda: JobRun.objects.get(pk=job.pk).status == JobStatus.CANCELLED, timeout=20)
     assert "from pool thread 0" in web.get(f"/jobs/{job.pk}/").content.decode()

@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from jobs import registry, selectors
 from jobs.models import JobStatus
 from jobs.registry import JobError
-from jobs.results import UNEXPECTED, Link, present_default, readable_error, value_text
+from jobs.results import (
+    UNEXPECTED,
+    Link,
+    duration_text,
+    present_default,
+    readable_error,
+    value_text,
+)
 from jobs.runner import one_line
 from jobs.terminal import cells, clip, columns
 from jobs.views.present import end_event
@@ -200,3 +207,24 @@ def test_terminal_columns_count_wide_and_combining_characters():
     lines = columns(["NAME", "N"], [["北京 Rock", "1"], ["Orky", "12"]], right={1})
     assert lines == ["NAME        N", "北京 Rock   1", "Orky       12"]
     assert clip("北京北京北京", 7) == "北京北…"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (None, ""),
+        (0.85, "850 ms"),
+        (12.4, "12s"),
+        (185, "3m 05s"),
+        (7440, "2h 04m"),
+    ],
+)
+def test_a_duration_reads_short_enough_for_a_table_cell(seconds, shown):
+    assert duration_text(seconds) == shown
+
+
+@given(st.integers(min_value=0, max_value=10**10))
+def test_a_playlist_length_reads_in_whole_minutes(ms):
+    minutes = round(ms / 60000)
+    expected = f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+    assert duration_text(ms / 1000, whole_minutes=True) == expected

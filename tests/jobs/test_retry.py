@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from jobs import services
-from jobs.models import JobRun, JobStatus, Trigger
+from jobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, JobRun, JobStatus, Trigger
 from jobs.queries import HistoryFilters
 from tests.cluster import manage, wait_for
 from tests.factories import JobRunFactory
@@ -56,7 +56,7 @@ def post(client: Client, path: str, data=None, *, htmx: bool = False, form: bool
 
 
 # -- the service ---------------------------------------------------------------------------
-@pytest.mark.parametrize("status", [JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.SUCCESS])
+@pytest.mark.parametrize("status", FINISHED_STATUSES)
 def test_a_finished_run_is_repeated_with_its_type_and_params(status):
     original = ended(status, params={"steps": 4, "step_ms": 0}, trigger=Trigger.SCHEDULE)
     again = services.retry_job(job_id=original.pk, trigger=Trigger.CLI)
@@ -73,7 +73,7 @@ def test_a_finished_run_is_repeated_with_its_type_and_params(status):
     assert original.status == status  # the original is history: it does not change
 
 
-@pytest.mark.parametrize("status", [JobStatus.QUEUED, JobStatus.RUNNING])
+@pytest.mark.parametrize("status", ACTIVE_STATUSES)
 def test_an_active_run_cannot_be_retried(status):
     active = JobRunFactory(status=status)
     with pytest.raises(services.JobStillActive, match=f"still {status}"):
@@ -83,7 +83,7 @@ def test_an_active_run_cannot_be_retried(status):
 
 def test_a_retry_is_deduplicated_like_an_enqueue():
     old = ended(job_type="test-unique", params={"steps": 1})
-    holder = services.enqueue("test-unique", {"steps": 5})
+    holder = services.enqueue(job_type="test-unique", params={"steps": 5})
     again = services.retry_job(job_id=old.pk)
     assert (again.pk, again.deduplicated) == (holder.pk, True)
     assert JobRun.objects.count() == 2
@@ -131,7 +131,7 @@ def test_post_retry_refuses_unknown_active_and_no_longer_valid_runs(api):
 
 def test_post_retry_of_a_deduplicated_type_answers_200_with_the_active_job(api):
     old = ended(job_type="test-unique", params={"steps": 1})
-    holder = services.enqueue("test-unique", {"steps": 5})
+    holder = services.enqueue(job_type="test-unique", params={"steps": 5})
     response = post(api, f"/jobs/{old.pk}/retry")
     assert response.status_code == 200
     assert response.json()["jobId"] == holder.pk

@@ -10,7 +10,7 @@ import pytest
 from django.db import transaction
 
 from jobs import live, services
-from jobs.models import JobRun, JobStatus, Priority
+from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, Priority
 from tests.cluster import max_overlap, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("drained")]
@@ -27,9 +27,12 @@ def _wait_status(job_id: int, *statuses: str, timeout: float = 20) -> JobRun:
 
 def test_six_jobs_run_two_at_a_time_and_all_succeed():
     with transaction.atomic():  # all six are waiting before any worker looks
-        ids = [services.enqueue("test-steps", {"steps": 5, "step_ms": 40}).pk for _ in range(5)]
+        ids = [
+            services.enqueue(job_type="test-steps", params={"steps": 5, "step_ms": 40}).pk
+            for _ in range(5)
+        ]
         urgent = services.enqueue(
-            "test-steps", {"steps": 5, "step_ms": 40}, priority=Priority.URGENT
+            job_type="test-steps", params={"steps": 5, "step_ms": 40}, priority=Priority.URGENT
         ).pk
     for job_id in [*ids, urgent]:
         _wait_status(job_id, JobStatus.SUCCESS, JobStatus.FAILED)
@@ -48,18 +51,21 @@ def test_six_jobs_run_two_at_a_time_and_all_succeed():
 
 
 def test_with_one_slot_free_priority_then_fifo_decides_the_order():
-    hold = services.enqueue("test-steps", {"steps": 10_000, "step_ms": 50}).pk
-    short = services.enqueue("test-steps", {"steps": 1, "step_ms": 300}).pk
+    hold = services.enqueue(job_type="test-steps", params={"steps": 10_000, "step_ms": 50}).pk
+    short = services.enqueue(job_type="test-steps", params={"steps": 1, "step_ms": 300}).pk
     _wait_status(hold, JobStatus.RUNNING)
     _wait_status(short, JobStatus.RUNNING)
     with transaction.atomic():
-        ids = [services.enqueue("test-steps", {"steps": 1, "step_ms": 10}).pk for _ in range(4)]
+        ids = [
+            services.enqueue(job_type="test-steps", params={"steps": 1, "step_ms": 10}).pk
+            for _ in range(4)
+        ]
         urgent = services.enqueue(
-            "test-steps", {"steps": 1, "step_ms": 10}, priority=Priority.URGENT
+            job_type="test-steps", params={"steps": 1, "step_ms": 10}, priority=Priority.URGENT
         ).pk
     for job_id in [*ids, urgent]:
         _wait_status(job_id, JobStatus.SUCCESS)
-    services.cancel_job(hold)
+    services.cancel_job(job_id=hold)
     jobs = JobRun.objects.filter(pk__in=[*ids, urgent]).order_by("started_at")
     assert [j.pk for j in jobs] == [urgent, *ids]
 
@@ -67,17 +73,17 @@ def test_with_one_slot_free_priority_then_fifo_decides_the_order():
 def test_cancelling_a_running_job_frees_its_slot_and_a_queued_one_never_starts():
     long = {"steps": 1000, "step_ms": 50}
     with transaction.atomic():
-        a = services.enqueue("test-steps", long).pk
-        b = services.enqueue("test-steps", long).pk
-        c = services.enqueue("test-steps", {"steps": 2, "step_ms": 10}).pk
-        d = services.enqueue("test-steps", {"steps": 2, "step_ms": 10}).pk
+        a = services.enqueue(job_type="test-steps", params=long).pk
+        b = services.enqueue(job_type="test-steps", params=long).pk
+        c = services.enqueue(job_type="test-steps", params={"steps": 2, "step_ms": 10}).pk
+        d = services.enqueue(job_type="test-steps", params={"steps": 2, "step_ms": 10}).pk
     _wait_status(a, JobStatus.RUNNING)
     _wait_status(b, JobStatus.RUNNING)
-    assert services.cancel_job(d).status == JobStatus.CANCELLED
+    assert services.cancel_job(job_id=d).status == JobStatus.CANCELLED
 
     asked = time.monotonic()
-    services.cancel_job(a)
-    cancelled = _wait_status(a, JobStatus.CANCELLED, JobStatus.SUCCESS, JobStatus.FAILED)
+    services.cancel_job(job_id=a)
+    cancelled = _wait_status(a, *FINISHED_STATUSES)
     assert cancelled.status == JobStatus.CANCELLED
     assert time.monotonic() - asked < 1.0
     assert cancelled.progress_message == "Cancelled"
@@ -92,19 +98,24 @@ def test_cancelling_a_running_job_frees_its_slot_and_a_queued_one_never_starts()
 
 
 def test_a_job_that_raises_fails_with_one_line_and_frees_the_slot():
-    failing = services.enqueue("test-steps", {"steps": 5, "step_ms": 0, "fail_at": 2}).pk
+    failing = services.enqueue(
+        job_type="test-steps", params={"steps": 5, "step_ms": 0, "fail_at": 2}
+    ).pk
     job = _wait_status(failing, JobStatus.FAILED, JobStatus.SUCCESS)
     assert job.status == JobStatus.FAILED
     # A sentence: the class name is for the traceback in the log (issue 16).
     assert job.error == "Step 2 failed"
     assert job.finished_at is not None
-    after = [services.enqueue("test-steps", {"steps": 1, "step_ms": 0}).pk for _ in range(3)]
+    after = [
+        services.enqueue(job_type="test-steps", params={"steps": 1, "step_ms": 0}).pk
+        for _ in range(3)
+    ]
     for job_id in after:
         _wait_status(job_id, JobStatus.SUCCESS)
 
 
 def test_live_progress_advances_and_the_row_is_written_sparingly(row_writes):
-    job_id = services.enqueue("test-steps", {"steps": 100, "step_ms": 30}).pk
+    job_id = services.enqueue(job_type="test-steps", params={"steps": 100, "step_ms": 30}).pk
     _wait_status(job_id, JobStatus.RUNNING)
     seen: list[int] = []
 

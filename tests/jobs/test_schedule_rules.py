@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from jobs.models import ACTIVE_STATUSES
 from jobs.schedules import cron, rules
 from jobs.schedules.rules import Action, ActiveJob
 
@@ -85,7 +86,7 @@ def test_a_run_time_before_the_schedule_existed_never_fires():
     assert local(decision.next_run) == "2026-06-03 05:00 CEST"
 
 
-@pytest.mark.parametrize("status", ["queued", "running"])
+@pytest.mark.parametrize("status", ACTIVE_STATUSES)
 def test_a_due_run_time_whose_job_is_still_active_is_skipped_with_the_reason(status):
     decision = rules.decide(
         now=utc(2026, 6, 2, 3, 0, 30),

@@ -90,7 +90,9 @@ def check_progress_sequence(events: list[tuple[str, Any]], steps: int) -> None:
 def test_stream_under_wsgi_sends_growing_progress_then_the_end_and_closes(
     live_server, session_cookie
 ):
-    job = services.enqueue("test-steps", {"steps": 30, "step_ms": 60, "source": "plex"})
+    job = services.enqueue(
+        job_type="test-steps", params={"steps": 30, "step_ms": 60, "source": "plex"}
+    )
     events = read_stream(live_server.url, job.pk, session_cookie)
     check_progress_sequence(events, 30)
 
@@ -101,7 +103,7 @@ def test_stream_sends_heartbeats_while_nothing_changes_and_ends_on_cancel(
     monkeypatch.setattr(stream, "HEARTBEAT_SECONDS", 0.3)
     # Due in a minute: it waits in the queue, so nothing changes but the clock.
     job = services.enqueue(
-        "test-steps", {"steps": 1}, run_after=timezone.now() + timedelta(minutes=1)
+        job_type="test-steps", params={"steps": 1}, run_after=timezone.now() + timedelta(minutes=1)
     )
     seen: list[tuple[str, Any]] = []
     with requests.get(
@@ -115,7 +117,7 @@ def test_stream_sends_heartbeats_while_nothing_changes_and_ends_on_cancel(
             seen.append((kind, data))
             pings += (kind, data) == ("comment", "ping")
             if pings == 3 and kind == "comment":
-                services.cancel_job(job.pk)
+                services.cancel_job(job_id=job.pk)
     kinds = [kind for kind, _ in seen]
     assert kinds[0] == "comment"  # the opening line
     assert kinds[1] == "progress" and seen[1][1]["status"] == "queued"
@@ -127,7 +129,7 @@ def test_stream_sends_heartbeats_while_nothing_changes_and_ends_on_cancel(
 
 
 def test_stream_of_a_finished_job_is_just_its_end(live_server, session_cookie):
-    job = services.enqueue("test-steps", {"steps": 2, "step_ms": 0})
+    job = services.enqueue(job_type="test-steps", params={"steps": 2, "step_ms": 0})
     wait_for(lambda: JobRun.objects.get(pk=job.pk).status == JobStatus.SUCCESS, timeout=20)
     events = read_stream(live_server.url, job.pk, session_cookie)
     assert [kind for kind, _ in events] == ["comment", "end"]
@@ -191,7 +193,9 @@ def test_stream_under_asgi_sends_growing_progress_then_the_end_and_closes(
     uvicorn_server, session_cookie
 ):
     base, _ = uvicorn_server
-    job = services.enqueue("test-steps", {"steps": 30, "step_ms": 60, "source": "plex"})
+    job = services.enqueue(
+        job_type="test-steps", params={"steps": 30, "step_ms": 60, "source": "plex"}
+    )
     events = read_stream(base, job.pk, session_cookie)
     check_progress_sequence(events, 30)
     # The rest of the app works under the ASGI server too, static files included.
@@ -202,7 +206,9 @@ def test_stream_under_asgi_sends_growing_progress_then_the_end_and_closes(
 
 def test_streams_under_asgi_do_not_take_a_thread_each(uvicorn_server, session_cookie):
     base, pid = uvicorn_server
-    job = services.enqueue("test-steps", {"steps": 2000, "step_ms": 50, "source": "plex"})
+    job = services.enqueue(
+        job_type="test-steps", params={"steps": 2000, "step_ms": 50, "source": "plex"}
+    )
     wait_for(lambda: JobRun.objects.get(pk=job.pk).status == JobStatus.RUNNING, timeout=20)
     # Warm up the server's pools with one stream first.
     with requests.get(

@@ -27,7 +27,7 @@ def no_cluster(cluster_factory):
 
 def test_jobs_enqueued_while_a_ticket_waits_share_it_and_one_ticket_runs_them_all(no_cluster):
     before = _waiting()
-    ids = [services.enqueue("test-steps", {"steps": 1}).pk for _ in range(5)]
+    ids = [services.enqueue(job_type="test-steps", params={"steps": 1}).pk for _ in range(5)]
     assert _waiting() == before + 1
 
     assert runner.run_next() == 5
@@ -42,7 +42,7 @@ def test_jobs_enqueued_while_a_ticket_waits_share_it_and_one_ticket_runs_them_al
 
 def test_a_drain_cut_short_leaves_a_ticket_behind(no_cluster):
     with transaction.atomic():
-        ids = [services.enqueue("test-steps", {"steps": 1}).pk for _ in range(3)]
+        ids = [services.enqueue(job_type="test-steps", params={"steps": 1}).pk for _ in range(3)]
     tickets.clear_waiting()  # as if that ticket had been taken by another worker
     before = _waiting()
 

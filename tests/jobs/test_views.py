@@ -18,6 +18,7 @@ from django.utils import timezone
 from jobs import live, selectors
 from jobs.models import JobRun, JobStatus, Trigger
 from jobs.views import pages
+from playlister.windows import Window
 from tests.factories import JobRunFactory
 
 pytestmark = pytest.mark.django_db
@@ -303,7 +304,7 @@ def test_all_windows_start_one_job_each_and_the_form_keeps_its_choice(web):
     assert response.status_code == 202
     html = response.content.decode()
     jobs = JobRun.objects.filter(job_type="playlist").order_by("id")
-    assert [j.window for j in jobs] == ["morning", "afternoon", "evening", "discovery", "throwback"]
+    assert [j.window for j in jobs] == list(Window)
     assert all(j.params["dry_run"] for j in jobs)
     assert html.count('href="/jobs/') == 5
     assert '<option value="all" selected>All windows</option>' in html
@@ -322,7 +323,7 @@ def test_a_route_that_starts_one_job_refuses_all_windows():
     from jobs.registry import JobParamsError
 
     with pytest.raises(JobParamsError, match="stand for 5 jobs"):
-        services.enqueue("playlist", {"window": "all"})
+        services.enqueue(job_type="playlist", params={"window": "all"})
     assert not JobRun.objects.exists()
 
 

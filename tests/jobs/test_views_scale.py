@@ -3,19 +3,17 @@ queries per request, and the history query served from an index (checked with EX
 
 from __future__ import annotations
 
-import itertools
-import random
 import time
-from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from jobs import queries
-from jobs.models import JobRun, JobStatus, Trigger
+from jobs.models import JobRun
+from playlister.windows import DAILY
+from testkit.job_rows import fill_job_runs
 
 pytestmark = pytest.mark.django_db
 
@@ -30,89 +28,15 @@ DASHBOARD_PAGE_QUERIES = DASHBOARD_QUERIES + 1
 HISTORY_PARTIAL_QUERIES = 2
 
 
-# Columns that vary per row; every other column takes the model's default.
-VARYING = (
-    "job_type", "window", "status", "trigger", "attempt", "run_after", "queued_at",
-    "started_at", "finished_at", "error",
-)  # fmt: skip
-
-
-def model_defaults():
-    """Every column's database value for a default JobRun (new columns come along)."""
-    template = JobRun(
-        params={"steps": 10}, progress_current=10, progress_total=10, queued_at=timezone.now()
-    )
-    return {
-        f.column: f.get_db_prep_save(f.pre_save(template, add=True), connection)
-        for f in JobRun._meta.concrete_fields
-        if not f.primary_key
-    }
-
-
-def make_rows(count: int):
-    """``count`` runs over 60 days, oldest first: mostly finished, the last ten active."""
-    rng = random.Random(4)
-    now = timezone.now()
-    start = now - timedelta(days=60)
-    step = timedelta(days=60) / count
-    types = [("test-steps", "test-steps"), ("test-flaky", "test-flaky")] + [
-        ("playlist", window) for window in ("morning", "afternoon", "evening")
-    ]
-    ended = [JobStatus.SUCCESS] * 14 + [JobStatus.FAILED] * 3 + [JobStatus.CANCELLED] * 3
-    triggers = [Trigger.WEB, Trigger.CLI, Trigger.SCHEDULE, Trigger.SCHEDULE]
-    defaults = model_defaults()
-    fixed = [c for c in defaults if c not in VARYING]
-    head = tuple(defaults[c] for c in fixed)
-    moment = connection.ops.adapt_datetimefield_value
-    rows = []
-    for i in range(count):
-        queued = start + step * i
-        job_type, window = rng.choice(types)
-        status = rng.choice(ended)
-        if i >= count - 10:
-            status = JobStatus.RUNNING if i % 2 else JobStatus.QUEUED
-        started = queued + timedelta(seconds=rng.uniform(0, 5))
-        finished = started + timedelta(seconds=rng.expovariate(1 / 30))
-        rows.append(
-            (
-                *head,
-                job_type,
-                window,
-                status,
-                rng.choice(triggers),
-                0 if status == JobStatus.QUEUED else 1,
-                moment(queued),
-                moment(queued),
-                None if status == JobStatus.QUEUED else moment(started),
-                moment(finished) if status in ended else None,
-                "ValueError: boom" if status == JobStatus.FAILED else "",
-            )
-        )
-    return [*fixed, *VARYING], rows
-
-
 @pytest.fixture(scope="module")
 def big_table(django_db_setup, django_db_blocker):
-    """100,000 runs, inserted once per module: COPY on PostgreSQL, multi-row INSERTs on
-    SQLite (the ORM's bulk_create takes ~15 s, row-by-row INSERTs on PostgreSQL ~30 s)."""
+    """100,000 runs, inserted once per module (``testkit.job_rows``)."""
     with django_db_blocker.unblock():
-        names, rows = make_rows(ROWS)
-        columns = ", ".join(connection.ops.quote_name(c) for c in names)
-        with transaction.atomic(), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY job_runs ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                one = "(" + ", ".join(["%s"] * len(names)) + ")"
-                batch = 500  # rows per INSERT, well below SQLite's limit on parameters
-                for chunk in itertools.batched(rows, batch):
-                    cursor.execute(
-                        f"INSERT INTO job_runs ({columns}) VALUES {', '.join([one] * len(chunk))}",
-                        [value for row in chunk for value in row],
-                    )
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE job_runs" if connection.vendor == "postgresql" else "ANALYZE")
+        fill_job_runs(
+            ROWS,
+            types=[("test-steps", "test-steps"), ("test-flaky", "test-flaky")]
+            + [("playlist", window) for window in DAILY],
+        )
     yield
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM job_runs")

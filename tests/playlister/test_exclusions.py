@@ -22,6 +22,7 @@ from playlister.exclusions import (
 )
 from playlister.models import CustomPlaylist, Playlist
 from playlister.services import generate_custom_playlists, generate_playlist
+from playlister.windows import Window
 from tests.enrichment.helpers import NOW, library_of, serving
 
 
@@ -139,7 +140,7 @@ def test_an_excluded_genre_never_appears_in_any_playlist(settings, seed) -> None
 
     removed = 0
     with serving(settings, library):
-        for window in ("morning", "afternoon", "evening", "discovery", "throwback"):
+        for window in Window:
             result = generate_playlist(window=window, now=NOW, dry_run=True)
             removed += sum(result.excluded.values())
         for result in generate_custom_playlists(now=NOW, dry_run=True).playlists:

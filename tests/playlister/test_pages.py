@@ -13,6 +13,7 @@ from jobs.models import JobRun, JobStatus, Trigger
 from jobs.schedules import services as schedules
 from playlister.models import CustomPlaylist, ManagedPlaylist, Playlist
 from playlister.services import generate_custom_playlists, generate_playlist
+from playlister.windows import Window
 from tests.enrichment.helpers import NOW, library_of, serving
 
 LIBRARY = library_of(120, seed=11)
@@ -51,7 +52,7 @@ def test_one_card_per_managed_playlist_with_its_last_generation_and_next_run(
 
     html = client_in.get("/playlists/").content.decode()
 
-    for key in ("morning", "afternoon", "evening", "discovery", "throwback", f"custom:{custom.pk}"):
+    for key in (*Window, f"custom:{custom.pk}"):
         _card(html, key)
     morning = _card(html, "morning")
     assert "🌅 Daily Morning Mix" in morning

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from enrichment.warm import warm_artist_cache
 from jobs import services as jobs
-from jobs.models import JobRun, JobStatus
+from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus
 from jobs.runner import run_direct
 from playlister.models import CustomPlaylist, Playlist, PlaylistTrack
 from playlister.services import generate_custom_playlists, generate_playlist
@@ -114,11 +114,9 @@ def test_the_playlist_job_through_a_cluster(cluster_factory):
     with start(library) as fakes:
         cluster_factory.new(**env_for(fakes))
         with transaction.atomic():
-            job_id = jobs.enqueue("playlist", {"window": "evening"}).pk
+            job_id = jobs.enqueue(job_type="playlist", params={"window": "evening"}).pk
         wait_for(
-            lambda: (
-                JobRun.objects.get(pk=job_id).status not in (JobStatus.QUEUED, JobStatus.RUNNING)
-            ),
+            lambda: JobRun.objects.get(pk=job_id).status not in ACTIVE_STATUSES,
             timeout=60,
         )
         job = JobRun.objects.get(pk=job_id)

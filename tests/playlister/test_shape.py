@@ -10,7 +10,7 @@ import pytest
 
 from enrichment.fakes.audiomuse import KEYS, SCALES
 from playlister.shape import Sound, camelot, key_distance, shape
-from playlister.windows import Window
+from playlister.windows import DAILY, Window
 
 SIZE = 50
 
@@ -44,7 +44,7 @@ def roughness(order: list[Sound]) -> tuple[float, float]:
 def test_the_morning_rises_the_evening_winds_down_the_afternoon_stays_level(seed) -> None:
     found = sounds(seed)
     trends = {}
-    for window in (Window.MORNING, Window.AFTERNOON, Window.EVENING):
+    for window in DAILY:
         order = shape(found, found, window)
         assert sorted(map(id, order)) == sorted(map(id, found))  # the same tracks
         trends[window] = slope([s.energy or 0 for s in order])
@@ -69,7 +69,7 @@ def test_neighbours_are_closer_in_tempo_and_key_than_in_a_random_order(seed) -> 
         shuffled.append(roughness(order))
     random_tempo = statistics.mean(t for t, _ in shuffled)
     random_key = statistics.mean(k for _, k in shuffled)
-    for window in (Window.MORNING, Window.AFTERNOON, Window.EVENING):
+    for window in DAILY:
         tempo, key = roughness(shape(found, found, window))
         assert tempo < random_tempo * 0.85, window
         assert key < random_key * 0.85, window

@@ -10,18 +10,20 @@ from typing import TYPE_CHECKING, Any
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from jobs import joblog, maintenance, registry, selectors, services
+from jobs import joblog, maintenance, queries, registry, selectors, services
 from jobs.checkpoint import resumed_text
 from jobs.cli import (
     EXIT_USAGE,
     JOB_ID,
     OneLineCommand,
     OneLineParser,
+    enqueue_or_exit,
     int_between,
-    resume_or_exit,
+    print_queued,
+    resume_here,
 )
 from jobs.models import JobRun, JobStatus, Priority, Trigger
-from jobs.results import readable_error
+from jobs.results import duration_text, readable_error
 from jobs.terminal import clip, columns, moment, presented_lines
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}s"
+    return duration_text(value) or "-"
 
 
 def _window(window: str, job_type: str) -> str:
@@ -141,7 +143,10 @@ class Command(OneLineCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"].replace("-", "_")
-        getattr(self, f"do_{action}")(options)
+        try:
+            getattr(self, f"do_{action}")(options)
+        except registry.JobError as exc:  # no such job, unknown type, bad params, …
+            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
 
     def do_list(self, options: dict[str, Any]) -> None:
         jobs = JobRun.objects.all()
@@ -166,14 +171,8 @@ class Command(OneLineCommand):
         for line in columns(headers, rows, right={0, 6}):
             self.stdout.write(line)
 
-    def _get(self, job_id: int) -> JobRun:
-        job = JobRun.objects.filter(pk=job_id).first()
-        if job is None:
-            raise CommandError(str(services.JobNotFound(job_id)), returncode=EXIT_USAGE)
-        return job
-
     def do_show(self, options: dict[str, Any]) -> None:
-        job = self._get(options["job_id"])
+        job = selectors.get_job(options["job_id"])
         progress = selectors.progress_of(job)
         params = registry.params_for_people(job.job_type, job.params)
         fields: list[tuple[str, object]] = [
@@ -226,27 +225,19 @@ class Command(OneLineCommand):
                 self.stdout.write(f"  {at} {level:<7} {line.logger}: {line.message}")
 
     def do_retry(self, options: dict[str, Any]) -> None:
-        try:
-            job = services.retry_job(job_id=options["job_id"], trigger=Trigger.CLI)
-        except registry.JobError as exc:
-            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
-        if job.deduplicated:
-            self.stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
-        self.stdout.write(str(job.pk))
+        job = services.retry_job(job_id=options["job_id"], trigger=Trigger.CLI)
+        print_queued(job, stdout=self.stdout, stderr=self.stderr)
 
     def do_resume(self, options: dict[str, Any]) -> None:
-        job = resume_or_exit(
+        job = resume_here(
             options["job_id"], stderr=self.stderr, tracebacks=options.get("traceback", False)
-        )
+        ).or_exit()
         if job.status == JobStatus.SUCCESS:
             summary = registry.presented(job.job_type, job.result).summary
             self.stdout.write(self.style.SUCCESS(f"Job {job.pk} succeeded: {summary}"))
 
     def do_cancel(self, options: dict[str, Any]) -> None:
-        try:
-            job = services.cancel_job(options["job_id"])
-        except registry.JobError as exc:
-            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
+        job = services.cancel_job(job_id=options["job_id"])
         if job.status == JobStatus.CANCELLED:
             self.stdout.write(f"Job {job.pk} cancelled.")
         else:
@@ -257,19 +248,15 @@ class Command(OneLineCommand):
         self.stdout.write(f"Asked {count} running job(s) to stop.")
 
     def do_enqueue(self, options: dict[str, Any]) -> None:
-        params = _parse_params(options["param"])
-        trigger = Trigger.SCHEDULE if options["scheduled"] else Trigger.CLI
-        try:
-            # Params may stand for several jobs (a playlist of all windows): one id each.
-            jobs = services.enqueue_each(
-                options["job_type"], params, trigger=trigger, priority=options["priority"]
-            )
-        except registry.JobError as exc:
-            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
-        for job in jobs:
-            if job.deduplicated:
-                self.stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
-            self.stdout.write(str(job.pk))
+        # Params may stand for several jobs (a playlist of all windows): one id each.
+        enqueue_or_exit(
+            options["job_type"],
+            _parse_params(options["param"]),
+            trigger=Trigger.SCHEDULE if options["scheduled"] else Trigger.CLI,
+            priority=options["priority"],
+            stdout=self.stdout,
+            stderr=self.stderr,
+        )
 
     def do_stats(self, options: dict[str, Any]) -> None:
         since = timezone.now() - timedelta(days=options["days"]) if options["days"] else None
@@ -288,7 +275,7 @@ class Command(OneLineCommand):
                 _seconds(m.avg_seconds),
                 _seconds(m.p95_seconds),
             ]
-            for m in selectors.job_metrics(since=since)
+            for m in queries.type_metrics(queries.HistoryFilters(), finished_since=since)
         ]
         headers = ["TYPE", "WINDOW", "RUNS", "FAILED", "CANCELLED", "AVG", "P95"]
         for line in columns(headers, rows, right={2, 3, 4, 5, 6}):

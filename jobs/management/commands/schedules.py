@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from jobs import services
-from jobs.cli import EXIT_USAGE, OneLineCommand, run_or_exit
+from jobs.cli import EXIT_USAGE, OneLineCommand, print_queued, run_here
 from jobs.models import JobRun, Trigger
 from jobs.registry import JobError
 from jobs.schedules import services as schedules
@@ -108,21 +108,19 @@ class Command(OneLineCommand):
         row = schedules.get(options["name"])
         if options["enqueue"]:
             job = schedules.run_now(row.name, trigger=Trigger.CLI)
-            if job.deduplicated:
-                self.stderr.write(f"Job {job.pk} ({job.job_type}) is already {job.status}.")
-            self.stdout.write(str(job.pk))
+            print_queued(job, stdout=self.stdout, stderr=self.stderr)
             return
         scheduled = options["scheduled"]
         started = timezone.now()
         try:
-            job = run_or_exit(
+            job = run_here(
                 row.job_type,
                 row.params,
                 trigger=Trigger.SCHEDULE if scheduled else Trigger.CLI,
                 terminal=not scheduled,
                 stderr=self.stderr,
                 tracebacks=options["traceback"],
-            )
+            ).or_exit()
         finally:
             if scheduled:
                 _record_cron_run(row, since=started)

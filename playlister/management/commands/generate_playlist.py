@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import CommandError
 
-from jobs.cli import EXIT_FAILED, EXIT_USAGE, JobCommand, enqueue_or_exit, run_or_exit
-from jobs.models import JobStatus, Trigger
+from jobs.cli import EXIT_FAILED, EXIT_USAGE, JobCommand
+from jobs.models import JobStatus
 from playlister.windows import Window
 
 if TYPE_CHECKING:
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class Command(JobCommand):
-    help = "Generate a playlist: morning, afternoon, evening, discovery, throwback, or all."
+    help = f"Generate a playlist: {', '.join(Window)}, or all."
     job_type = "playlist"
     skip_params = ("window",)
 
@@ -32,28 +32,15 @@ class Command(JobCommand):
                 returncode=EXIT_USAGE,
             )
         windows = list(Window) if which == "all" else [Window(which)]
-        trigger = Trigger.SCHEDULE if options["scheduled"] else Trigger.CLI
         failed = False
         for window in windows:
-            params = {**self.get_params(options), "window": window.value}
-            if options["enqueue"]:
-                job = enqueue_or_exit(self.job_type, params, trigger=trigger)
-                self.stdout.write(str(job.pk))
+            ran = self.start({**self.get_params(options), "window": window.value}, options)
+            if ran is None:  # queued: its id is printed
                 continue
-            try:
-                job = run_or_exit(
-                    self.job_type,
-                    params,
-                    trigger=trigger,
-                    terminal=not options["scheduled"],
-                    stderr=self.stderr,
-                    tracebacks=options["traceback"],
-                )
-            except SystemExit as exit_:
-                if exit_.code != EXIT_FAILED or len(windows) == 1:
-                    raise
+            if ran.exit_code == EXIT_FAILED and len(windows) > 1:
                 failed = True  # keep going: one window's failure should not stop the others
                 continue
+            job = ran.or_exit()
             if job.status == JobStatus.SUCCESS and job.result:
                 self.stdout.write(
                     self.style.SUCCESS(f"{job.result['title']}: {job.result['summary']}")
