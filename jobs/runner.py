@@ -260,6 +260,7 @@ def _run(
     )
     try:
         with transaction.atomic():
+            services.commit_without_waiting()
             # The outcome's warning or traceback joins the job's log; "ended" lines do not.
             with bound(context, min_level=logging.WARNING):
                 _record_outcome(job, spec, tracker, value, raised, usage=context.usage.as_json())
