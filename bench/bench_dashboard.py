@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from django.test import Client
 
 GOAL_MS = 50.0
+# Issue 17: at 1,000,000 runs, the dashboard's live partial and the history page in 25 ms.
+LARGE_GOAL_MS = 25.0
 REPS = 60
 METRICS_REPS = 3
 HTMX = {"HX-Request": "true"}
@@ -189,7 +191,7 @@ def _available() -> str:
     return ""
 
 
-def _measure(client: Client, size: int) -> list[Row]:
+def _measure(client: Client, size: int, goal_ms: float) -> list[Row]:
     from jobs.models import JobRun
 
     deep = JobRun.objects.order_by("id").values_list("id", flat=True)[size // 2]
@@ -211,7 +213,7 @@ def _measure(client: Client, size: int) -> list[Row]:
     for name, path, headers, goal in pages:
         times = _timed(client, path, REPS, headers=headers)
         rows.append(
-            p95_row(f"{name} p95, {size:,} rows", times, floor, goal_ms=GOAL_MS if goal else None)
+            p95_row(f"{name} p95, {size:,} rows", times, floor, goal_ms=goal_ms if goal else None)
         )
     metrics = _timed(client, "/jobs/metrics", METRICS_REPS, headers=HTMX)
     rows.append(
@@ -240,12 +242,12 @@ def run(ctx: Context) -> list[Table]:
     started = time.perf_counter()
     _fill(small)
     timings.append(f"filling {small:,} rows took {time.perf_counter() - started:.0f} s")
-    rows = _measure(client, small)
+    rows = _measure(client, small, GOAL_MS)
     started = time.perf_counter()
     _grow(9)
     large = JobRun.objects.count()
     timings.append(f"growing to {large:,} rows took {time.perf_counter() - started:.0f} s")
-    rows += _measure(client, large)
+    rows += _measure(client, large, LARGE_GOAL_MS)
     return [
         Table(
             bench="dashboard",
