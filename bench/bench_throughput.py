@@ -24,7 +24,9 @@ import time
 from bench.common import Context, Row, Table, median, sized, wait_for, wait_idle
 from bench.jobapp import marks
 
-JOBS = 2000
+# 1,000 (was 2,000; issue 17: the whole bench in 10 min): a run still takes seconds, and
+# the spread between rounds comes from the shared machine's load, not from the size.
+JOBS = 1000
 ROUNDS = 2
 GOAL = 0.9
 
