@@ -138,9 +138,17 @@ def run(ctx: Context) -> list[Table]:
                     met=figure <= anchor + ALLOWANCE_MS,
                 )
             )
+    many_p50 = p50(results[f"burst of {n_burst}, enqueue_many"][1])
+    limits = (
+        "What limits a burst: it waits in the queue at the workers' rate (the throughput "
+        f"table); enqueue_many stamps all {n_burst} jobs before its one INSERT, so its p50 of "
+        f"{many_p50:,.0f} ms is half the drain, about {n_burst / 2 / many_p50 * 1000:,.0f} "
+        "jobs/s."
+    )
     return [
         Table(
             bench="latency",
+            notes=[limits],
             title=f"Enqueue → start latency ({n_idle} idle samples, burst of {n_burst})",
             mode=ctx.mode,
             rows=rows,
