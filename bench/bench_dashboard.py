@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from django.test import Client
 
 GOAL_MS = 50.0
+# Issue 17: at 1,000,000 runs, the dashboard's live partial and the history page in 25 ms.
+LARGE_GOAL_MS = 25.0
 REPS = 60
 METRICS_REPS = 3
 HTMX = {"HX-Request": "true"}
@@ -102,7 +104,7 @@ def _available() -> str:
     return ""
 
 
-def _measure(client: Client, size: int) -> list[Row]:
+def _measure(client: Client, size: int, goal_ms: float) -> list[Row]:
     from jobs.models import JobRun
 
     deep = JobRun.objects.order_by("id").values_list("id", flat=True)[size // 2]
@@ -124,9 +126,11 @@ def _measure(client: Client, size: int) -> list[Row]:
     for name, path, headers, goal in pages:
         times = _timed(client, path, REPS, headers=headers)
         rows.append(
-            p95_row(f"{name} p95, {size:,} rows", times, floor, goal_ms=GOAL_MS if goal else None)
+            p95_row(f"{name} p95, {size:,} rows", times, floor, goal_ms=goal_ms if goal else None)
         )
-    metrics = _timed(client, "/jobs/metrics", METRICS_REPS, headers=HTMX)
+    # No goal, and seconds a request at 1,000,000 rows: fewer there (the whole bench in 10 min).
+    reps = METRICS_REPS if size < 1_000_000 else 1
+    metrics = _timed(client, "/jobs/metrics", reps, headers=HTMX)
     rows.append(
         Row(
             figure=f"history metrics (30 days) p50, {size:,} rows",
@@ -134,7 +138,7 @@ def _measure(client: Client, size: int) -> list[Row]:
             unit="ms",
             anchor="GET /health p50",
             anchor_value=p50(floor),
-            note=f"{METRICS_REPS} requests, max {max(metrics):.0f} ms; loaded after the page",
+            note=f"{reps} request(s), max {max(metrics):.0f} ms; loaded after the page",
         )
     )
     return rows
@@ -153,12 +157,12 @@ def run(ctx: Context) -> list[Table]:
     started = time.perf_counter()
     _fill(small)
     timings.append(f"filling {small:,} rows took {time.perf_counter() - started:.0f} s")
-    rows = _measure(client, small)
+    rows = _measure(client, small, GOAL_MS)
     started = time.perf_counter()
     _grow(9)
     large = JobRun.objects.count()
     timings.append(f"growing to {large:,} rows took {time.perf_counter() - started:.0f} s")
-    rows += _measure(client, large)
+    rows += _measure(client, large, LARGE_GOAL_MS)
     return [
         Table(
             bench="dashboard",

@@ -8,9 +8,13 @@ Django-Q2's ``post_execute_in_worker`` signal; a tracked one is the row's ``fini
 (whatever tickets did the work). Raw and tracked runs alternate; the median of ``ROUNDS``
 is reported.
 
+Tracked jobs are enqueued two ways, each its own row against the same raw runs: ``enqueue``
+in a loop, and one ``enqueue_many`` call for the whole run (issue 17).
+
 Extra rows: raw tasks with Django-Q2's default ``save=True`` (a result row per task, the
-closest raw analogue of a ``job_runs`` row; complete once the monitor saved it), and the
-producer's enqueue rates. Every run waits for the monitor to catch up before the next.
+closest raw analogue of a ``job_runs`` row; complete once the monitor saved it; a quarter of
+the jobs, it is the slowest run), and the producer's enqueue rates. Every run waits for the
+monitor to catch up before the next.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ import time
 from bench.common import Context, Row, Table, median, sized, wait_for, wait_idle
 from bench.jobapp import marks
 
-JOBS = 2000
+# 1,000 (was 2,000; issue 17: the whole bench in 10 min): a run still takes seconds, and
+# the spread between rounds comes from the shared machine's load, not from the size.
+JOBS = 1000
 ROUNDS = 2
-GOAL = 0.8
+GOAL = 0.9
 
 
 def raw_run(ctx: Context, n: int, *, save: bool = False) -> tuple[float, float]:
@@ -66,8 +72,9 @@ def _settle(ctx: Context, n: int) -> None:
     wait_for(settled, timeout=60 + n / 10, interval=0.1, what="the monitor to catch up")
 
 
-def tracked_run(ctx: Context, n: int) -> tuple[float, float]:
-    """Jobs/s and the producer's enqueue rate for ``n`` tracked no-op jobs."""
+def tracked_run(ctx: Context, n: int, *, many: bool = False) -> tuple[float, float]:
+    """Jobs/s and the producer's enqueue rate for ``n`` tracked no-op jobs: ``enqueue`` in
+    a loop, or (``many``) one ``enqueue_many`` call for all of them."""
     from django.db.models import Max
 
     from jobs import services
@@ -77,8 +84,11 @@ def tracked_run(ctx: Context, n: int) -> tuple[float, float]:
     newest = JobRun.objects.aggregate(newest=Max("id"))["newest"] or 0
     ours = JobRun.objects.filter(id__gt=newest, job_type="bench-noop")
     first = time.time()
-    for _ in range(n):
-        services.enqueue(job_type="bench-noop")
+    if many:
+        services.enqueue_many(requests=[services.JobRequest("bench-noop")] * n)
+    else:
+        for _ in range(n):
+            services.enqueue(job_type="bench-noop")
     enqueued = time.time() - first
     wait_for(
         lambda: ours.filter(status=JobStatus.SUCCESS).count() >= n,
@@ -94,6 +104,9 @@ def tracked_run(ctx: Context, n: int) -> tuple[float, float]:
     return n / (last.timestamp() - first), n / enqueued
 
 
+KINDS = ("raw", "tracked", "many", "saved")
+
+
 def run(ctx: Context) -> list[Table]:
     n = sized(JOBS, 50)
     ctx.cluster()
@@ -101,38 +114,68 @@ def run(ctx: Context) -> list[Table]:
     raw_run(ctx, 20)
     raw_run(ctx, 20, save=True)
     tracked_run(ctx, 20)
-    rates: dict[str, list[float]] = {"raw": [], "saved": [], "tracked": []}
-    producers: dict[str, list[float]] = {"raw": [], "saved": [], "tracked": []}
+    tracked_run(ctx, 20, many=True)
+    rates: dict[str, list[float]] = {k: [] for k in KINDS}
+    producers: dict[str, list[float]] = {k: [] for k in KINDS}
     for _ in range(ROUNDS):
-        for kind in ("raw", "tracked", "saved"):
-            if kind == "tracked":
-                rate, producer = tracked_run(ctx, n)
+        for kind in KINDS:
+            if kind in ("tracked", "many"):
+                rate, producer = tracked_run(ctx, n, many=kind == "many")
+            elif kind == "saved":
+                # A rate with no goal, and the slowest run by far: a quarter of the jobs.
+                rate, producer = raw_run(ctx, n // 4, save=True)
             else:
-                rate, producer = raw_run(ctx, n, save=kind == "saved")
+                rate, producer = raw_run(ctx, n)
             rates[kind].append(rate)
             producers[kind].append(producer)
     raw, tracked, saved = (median(rates[k]) for k in ("raw", "tracked", "saved"))
-    ratio = tracked / raw
-    rounds = ", ".join(
-        f"{t:.0f}/{r:.0f}" for t, r in zip(rates["tracked"], rates["raw"], strict=True)
+
+    def rounds(kind: str) -> str:
+        pairs = zip(rates[kind], rates["raw"], strict=True)
+        return "tracked/raw jobs/s per round: " + ", ".join(f"{t:.0f}/{r:.0f}" for t, r in pairs)
+
+    def goal_row(kind: str, figure: str) -> Row:
+        ratio = median(rates[kind]) / raw
+        return Row(
+            figure=figure,
+            value=median(rates[kind]),
+            unit="jobs/s",
+            anchor="raw async_task no-op, save=False",
+            anchor_value=raw,
+            ratio=ratio,
+            goal=f"ratio ≥ {GOAL}",
+            met=ratio >= GOAL,
+            note=rounds(kind),
+        )
+
+    def producer_row(kind: str, what: str, note: str) -> Row:
+        return Row(
+            figure=f"producer enqueues/s ({what})",
+            value=median(producers[kind]),
+            unit="jobs/s",
+            anchor="raw async_task, save=False",
+            anchor_value=median(producers["raw"]),
+            note=note,
+        )
+
+    pushed, many_pushed = median(producers["raw"]), median(producers["many"])
+    limits = (
+        f"What limits it: enqueue_many enqueues {many_pushed:,.0f} jobs/s "
+        f"({many_pushed / pushed:.1f} times raw pushes), so with it the figure is the workers' "
+        f"{median(rates['many']):,.0f} jobs/s (a claim and an end, one transaction a job) "
+        f"against {raw:,.0f} raw no-op tasks/s; enqueue one by one (a committed INSERT and a "
+        f"live-store read) reaches {median(producers['tracked']):,.0f} jobs/s while the "
+        "cluster works."
     )
     return [
         Table(
             bench="throughput",
+            notes=[limits],
             title=f"Tracked vs raw no-op throughput, {n:,} jobs per run, median of {ROUNDS}",
             mode=ctx.mode,
             rows=[
-                Row(
-                    figure="tracked no-op jobs/s",
-                    value=tracked,
-                    unit="jobs/s",
-                    anchor="raw async_task no-op, save=False",
-                    anchor_value=raw,
-                    ratio=ratio,
-                    goal=f"ratio ≥ {GOAL}",
-                    met=ratio >= GOAL,
-                    note=f"tracked/raw jobs/s per round: {rounds}",
-                ),
+                goal_row("tracked", "tracked no-op jobs/s, enqueue one by one"),
+                goal_row("many", "tracked no-op jobs/s, one enqueue_many"),
                 Row(
                     figure="tracked no-op jobs/s (vs raw, save=True)",
                     value=tracked,
@@ -141,14 +184,10 @@ def run(ctx: Context) -> list[Table]:
                     anchor_value=saved,
                     note="a result row per raw task: the closest analogue of a job_runs row",
                 ),
-                Row(
-                    figure="producer enqueues/s (tracked enqueue)",
-                    value=median(producers["tracked"]),
-                    unit="jobs/s",
-                    anchor="raw async_task, save=False",
-                    anchor_value=median(producers["raw"]),
-                    note="one process enqueuing in a loop while the cluster works",
+                producer_row(
+                    "tracked", "enqueue", "one process enqueuing in a loop while the cluster works"
                 ),
+                producer_row("many", "enqueue_many", f"one call for {n:,} jobs"),
             ],
         )
     ]

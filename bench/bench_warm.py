@@ -21,6 +21,10 @@ LATENCY = 0.05
 CONCURRENCY = 4
 LIMIT = 5
 GOAL = 0.9
+# Issue 17: the limit used to the full (the spacing 8 % over 1/rate left 7 % idle) ...
+LIMITED_GOAL = 0.95
+# ... and never exceeded in any 1-second window, as the fake counts them.
+WINDOWS_GOAL = 0
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
@@ -53,7 +57,7 @@ def _warm(fakes: FakeProviders, *, rate: float) -> tuple[float, int, float]:
     return artists / runtime, artists, runtime
 
 
-def _case(ctx: Context, *, artists: int, limit: int | None) -> Row:
+def _case(ctx: Context, *, artists: int, limit: int | None) -> list[Row]:
     spec = FakeSpec(artists=artists, seed=3, now_iso=NOW.isoformat(), latency=LATENCY)
     with FakeProviders(spec) as fakes:
         if limit:
@@ -62,6 +66,7 @@ def _case(ctx: Context, *, artists: int, limit: int | None) -> Row:
         lastfm = fakes.count("lastfm")
         too_many = fakes.by_status("lastfm").get(429, 0)
         plex_at, lastfm_at = fakes.arrivals("plex"), fakes.arrivals("lastfm")
+        over, most = fakes.windows_over("lastfm", limit) if limit else (0, 0)
     bound = CONCURRENCY / LATENCY
     anchor = min(bound, limit) if limit else bound
     ratio = rate / anchor
@@ -71,27 +76,51 @@ def _case(ctx: Context, *, artists: int, limit: int | None) -> Row:
     before = lastfm_at[0] - plex_at[0]
     phase = lastfm_at[-1] - lastfm_at[0]
     phase_rate = (len(lastfm_at) - 1) / phase if phase > 0 else 0.0
-    return Row(
+    goal = LIMITED_GOAL if limit else GOAL
+    throughput = Row(
         figure=f"artists/s, {what}",
         value=rate,
         unit="artists/s",
         anchor=f"min({CONCURRENCY} ÷ {LATENCY:.2f} s{f', {limit}/s' if limit else ''})",
         anchor_value=anchor,
         ratio=ratio,
-        goal=f"ratio ≥ {GOAL}",
-        met=ratio >= GOAL,
+        goal=f"ratio ≥ {goal}",
+        met=ratio >= goal,
         note=(
             f"{total} artists in {runtime:.2f} s; {lastfm} Last.fm requests ({too_many} answered "
             f"429) at {phase_rate:.1f}/s over {phase:.2f} s, the first {before:.2f} s after Plex's "
             "first request"
         ),
     )
+    if not limit:
+        return [throughput]
+    windows = Row(
+        figure=f"1-second windows above the limit, {what}",
+        value=over,
+        unit="windows",
+        anchor=f"{len(lastfm_at)} windows, one from each Last.fm request (the fake's count)",
+        auto_ratio=False,
+        versus=f"{over} of {len(lastfm_at)}",
+        goal=f"= {WINDOWS_GOAL}",
+        met=over <= WINDOWS_GOAL,
+        note=(
+            f"most requests in any 1-second window: {most} (limit {limit}); the closest "
+            f"{limit + 1} consecutive requests arrived {_closest(lastfm_at, limit):.3f} s apart"
+        ),
+    )
+    return [throughput, windows]
+
+
+def _closest(times: list[float], limit: int) -> float:
+    """The shortest span of ``limit + 1`` consecutive arrivals (≥ 1 s: within the limit)."""
+    spans = [b - a for a, b in zip(times, times[limit:], strict=False)]
+    return min(spans, default=float("inf"))
 
 
 def run(ctx: Context) -> list[Table]:
     rows = [
-        _case(ctx, artists=sized(600, 40), limit=None),
-        _case(ctx, artists=sized(60, 10), limit=LIMIT),
+        *_case(ctx, artists=sized(600, 40), limit=None),
+        *_case(ctx, artists=sized(60, 10), limit=LIMIT),
     ]
     return [
         Table(

@@ -363,6 +363,8 @@ def _serve_fakes(spec: FakeSpec, conn: Any) -> None:
                 conn.send(dict(server.stats().by_status))
             elif command == "arrivals":
                 conn.send([r.at for r in server.records(*args[1:])])
+            elif command == "windows_over":
+                conn.send((server.windows_over(args[1]), server.max_in_window()))
             elif command == "by_endpoint":
                 conn.send(dict(server.stats().by_endpoint))
             elif command == "reset":
@@ -414,6 +416,12 @@ class FakeProviders:
     def arrivals(self, server: str = "plex", endpoint: str | None = None) -> list[float]:
         """Arrival times (the fake's monotonic clock) of every request, in order."""
         return list(self._ask("arrivals", server, *([endpoint] if endpoint else [])))
+
+    def windows_over(self, server: str, limit: int) -> tuple[int, int]:
+        """1-second windows (one from each arrival) in which more than ``limit`` arrived,
+        and the most requests any 1-second window held."""
+        over, most = self._ask("windows_over", server, limit)
+        return int(over), int(most)
 
     def by_endpoint(self, server: str = "plex") -> dict[str, int]:
         return dict(self._ask("by_endpoint", server))

@@ -174,6 +174,19 @@ def run_mode(mode: str, names: list[str], run_id: str) -> tuple[list[Table], lis
         teardown(prepared)
 
 
+# Issue 17: the whole ``make bench`` in 10 minutes.
+WHOLE_RUN_GOAL_MIN = 10
+
+
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages at the end (other work on the machine shows)."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "unknown"
+    return f"{one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min, at the end)"
+
+
 def _versions() -> dict[str, str]:
     from importlib.metadata import version
 
@@ -228,7 +241,10 @@ def write_results(
     head = [
         "# Benchmark results",
         "",
-        f"- date: {started:%Y-%m-%d %H:%M} UTC; whole run {seconds / 60:.1f} min",
+        f"- date: {started:%Y-%m-%d %H:%M} UTC; whole run {seconds / 60:.1f} min "
+        f"(goal ≤ {WHOLE_RUN_GOAL_MIN} min for `make bench`: "
+        f"{'met' if seconds <= WHOLE_RUN_GOAL_MIN * 60 else 'MISSED'})",
+        f"- load average: {_load()}; {os.cpu_count()} CPUs",
         f"- machine: `{uname}`; {os.cpu_count()} CPUs",
         f"- versions: {versions}",
         f"- commands: {invocation}, which runs each mode in a child process:",

@@ -115,9 +115,13 @@ class JobRun(models.Model):
         ]
         constraints = [
             # At most one active job per dedupe key: the database settles concurrent enqueues.
+            # Only rows that have a key are in it (NULLs never collide anyway): an index of
+            # every active row looked tiny to PostgreSQL's planner, which then took it for
+            # the claim and even for UPDATEs by id, walking every dead entry a burst left
+            # behind (issue 17: 17 ms a claim after 30,000 jobs, until a VACUUM).
             models.UniqueConstraint(
                 fields=["dedupe_key"],
-                condition=Q(status__in=ACTIVE_STATUSES),
+                condition=Q(status__in=ACTIVE_STATUSES, dedupe_key__isnull=False),
                 name="job_runs_one_active_per_dedupe_key",
             ),
         ]

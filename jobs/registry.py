@@ -120,8 +120,9 @@ class JobType:
 
     def presented(self, result: Any) -> Presented:
         """The result for people; a presenter that fails on an old result's shape gives way
-        to the default (logged), so no page fails on an old row."""
-        if self.present is not None:
+        to the default (logged), so no page fails on an old row. No result (a run that
+        ended without one) is the default's "Done." without asking the presenter."""
+        if self.present is not None and result is not None:
             try:
                 return self.present(result)
             except Exception:

@@ -28,7 +28,7 @@ from jobs.selectors import JobNotFound as JobNotFound
 from jobs.selectors import get_job
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from django.db.models import QuerySet
 
@@ -158,14 +158,66 @@ def enqueue_each(
     """``enqueue`` for params that may stand for several runs (``JobType.expand``: a
     playlist of all windows is one job per window), all queued in one transaction or none."""
     spec = registry.get(job_type)
-    runs = spec.validate_each(params)
-    chosen = _priority_for(spec, trigger, priority)
+    return enqueue_many(
+        requests=[
+            JobRequest(job_type, cleaned, priority=priority)
+            for cleaned in spec.validate_each(params)
+        ],
+        trigger=trigger,
+    )
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """One job for ``enqueue_many``: what ``enqueue`` takes, but the trigger."""
+
+    job_type: str
+    params: Mapping[str, Any] | None = None
+    priority: int | None = None
+    run_after: datetime | None = None
+
+
+def enqueue_many(*, requests: Sequence[JobRequest], trigger: Trigger = Trigger.WEB) -> list[JobRun]:
+    """``enqueue`` for a burst: every request validated first (the first bad one raises,
+    nothing recorded), then one transaction — a multi-row INSERT for the runs without a
+    dedupe key, one by one for those with one — and one ticket after the commit (tickets
+    drain: the first that runs pushes another while due jobs remain). Returns the runs in
+    the order asked, a deduplicated one being the active job that holds its key."""
     now = timezone.now()
+    runs = []
+    for request in requests:
+        spec = registry.get(request.job_type)
+        runs.append(
+            _new_run(
+                spec,
+                spec.validate(request.params),
+                trigger=trigger,
+                priority=_priority_for(spec, trigger, request.priority),
+                now=now,
+                run_after=request.run_after,
+            )
+        )
     with transaction.atomic():
-        return [
-            _queue(_new_run(spec, cleaned, trigger=trigger, priority=chosen, now=now))
-            for cleaned in runs
-        ]
+        return _queue_all(runs)
+
+
+def _queue_all(runs: list[JobRun]) -> list[JobRun]:
+    """Insert ``runs`` in their order (one statement per stretch without a dedupe key) and
+    push one ticket on commit if any was queued; call inside a transaction."""
+    queued: list[JobRun] = []
+    plain: list[JobRun] = []
+    for run in [*runs, None]:
+        if run is not None and run.dedupe_key is None:
+            plain.append(run)
+            continue
+        if plain:
+            queued.extend(JobRun.objects.bulk_create(plain))
+            plain = []
+        if run is not None:
+            queued.append(_insert(run))
+    if not all(run.deduplicated for run in queued):
+        transaction.on_commit(tickets.push_unless_waiting)
+    return queued
 
 
 def _queue(job: JobRun) -> JobRun:
@@ -517,14 +569,12 @@ def bulk_retry_failed(
     *, filters: HistoryFilters, trigger: Trigger = Trigger.WEB, limit: int = BULK_LIMIT
 ) -> BulkRetryResult:
     """Retry the failed runs ``filters`` select that were not retried yet, as ``retry_job``
-    would each, newest first, at most ``limit``: one transaction, one INSERT for the runs
-    without a dedupe key (those with one are inserted one by one, to deduplicate) and one
-    ticket."""
+    would each, newest first, at most ``limit``: one transaction, inserted as
+    ``enqueue_many`` does, one ticket."""
     originals = list(retry_candidates(filters=filters).only(*_REPEATED_FIELDS)[: limit + 1])
     limited = len(originals) > limit
     now = timezone.now()
-    plain: list[JobRun] = []
-    keyed: list[JobRun] = []
+    runs: list[JobRun] = []
     skipped = 0
     for original in originals[:limit]:
         try:
@@ -532,13 +582,10 @@ def bulk_retry_failed(
         except JobError:
             skipped += 1
             continue
-        (keyed if run.dedupe_key is not None else plain).append(run)
+        runs.append(run)
     with transaction.atomic():
-        JobRun.objects.bulk_create(plain)
-        deduplicated = sum(_insert(run).deduplicated for run in keyed)
-        queued = len(plain) + len(keyed) - deduplicated
-        if queued:
-            transaction.on_commit(tickets.push_unless_waiting)
+        deduplicated = sum(run.deduplicated for run in _queue_all(runs))
+    queued = len(runs) - deduplicated
     return BulkRetryResult(
         queued=queued, deduplicated=deduplicated, skipped=skipped, limited=limited
     )

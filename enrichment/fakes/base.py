@@ -288,6 +288,11 @@ class FakeServer(ABC):
         """Most requests (optionally of one endpoint) that arrived within any ``seconds`` span."""
         return self._log.max_in_window(seconds, endpoint)
 
+    def windows_over(self, limit: int, seconds: float = 1.0, endpoint: str | None = None) -> int:
+        """How many ``seconds`` windows (one starting at each arrival) held more than
+        ``limit`` requests, answered or not."""
+        return self._log.windows_over(limit, seconds, endpoint)
+
     def reset_counters(self) -> None:
         """Forget all recorded requests."""
         self._log.reset()

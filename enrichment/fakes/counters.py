@@ -96,6 +96,16 @@ class RequestLog:
             best = max(best, j - i)
         return best
 
+    def windows_over(self, limit: int, seconds: float = 1.0, endpoint: str | None = None) -> int:
+        """How many ``seconds`` windows held more than ``limit`` requests (optionally of one
+        endpoint): the windows [t, t + seconds) starting at each arrival t, as a provider
+        that limits requests per rolling window counts them."""
+        times = [r.at for r in self.records(endpoint)]
+        return sum(
+            bisect.bisect_left(times, start + seconds, lo=i) - i > limit
+            for i, start in enumerate(times)
+        )
+
     def reset(self) -> None:
         """Forget everything recorded."""
         with self._lock:

@@ -152,6 +152,17 @@ def test_max_in_window_on_known_timestamps() -> None:
     assert log.max_in_window(10.0) == 8
 
 
+def test_windows_over_a_limit_on_known_timestamps() -> None:
+    log = RequestLog()
+    for at in (0.0, 0.1, 0.5, 0.99, 1.0, 1.5, 3.0):
+        log.add(RequestRecord(at=at, method="GET", path="/", endpoint="x", status=200))
+    # [0.0, 1.0) and [0.1, 1.1) hold 4; every later window fewer.
+    assert log.windows_over(3, 1.0) == 2
+    assert log.windows_over(4, 1.0) == 0
+    assert log.windows_over(0, 1.0, endpoint="y") == 0
+    assert log.windows_over(1, 0.005) == 0
+
+
 def test_max_in_window_on_live_requests() -> None:
     with EchoServer() as server:
         _statuses(server, 5)

@@ -11,6 +11,7 @@ import pytest
 from enrichment.fakes import FaultPlan
 from enrichment.models import ArtistCache
 from enrichment.names import normalize_name
+from enrichment.ratelimit import WINDOW_MARGIN
 from jobs import live, services
 from jobs.models import JobRun, JobStatus, Trigger
 from tests.cluster import BASE_DIR, enqueue_concurrently, subprocess_env, wait_for
@@ -71,7 +72,10 @@ def test_two_enrichment_jobs_together_keep_the_lastfm_rate(cluster_factory):
         )
         workers = set(JobRun.objects.filter(pk__in=[warm, albums]).values_list("worker", flat=True))
         total = fakes.lastfm.request_count()
-        peak = fakes.lastfm.max_in_window(1.0)
+        # Requests leave at most 5 in any 1.05 s; they arrive with the scheduling jitter of
+        # two workers and of this process, where the fakes run (over 50 ms on a loaded
+        # machine). Two limiters that did not share would let 10 through in any window.
+        peak = fakes.lastfm.max_in_window(1.0 - 2 * WINDOW_MARGIN)
     assert len(workers) == 2  # two worker processes shared the limit
     assert total >= 40
     assert peak <= 5, peak

@@ -3,11 +3,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
-from jobs import live, queries, selectors, services
+from jobs import live, queries, selectors, services, tickets
 from jobs.models import JobRun, JobStatus, Priority, Trigger
-from jobs.registry import JobParamsError, UnknownJobType
+from jobs.registry import JobError, JobParamsError, UnknownJobType
 from tests.factories import JobRunFactory
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +117,101 @@ def test_job_metrics_per_type_and_window():
     # The database computes durations (julianday on SQLite: to the millisecond or so).
     assert metrics.p95_seconds == pytest.approx(19, abs=0.01)
     assert metrics.avg_seconds == pytest.approx(sum(range(1, 21)) / 21, abs=0.01)
+
+
+# -- enqueue_many (issue 17) ----------------------------------------------------------------
+def test_enqueue_many_queues_every_run_in_order_with_one_ticket(
+    django_capture_on_commit_callbacks,
+):
+    tickets.clear_waiting()
+    waiting = tickets.broker().queue_size()
+    later = timezone.now() + timedelta(hours=1)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        runs = services.enqueue_many(
+            requests=[
+                services.JobRequest("test-steps", {"steps": "3"}),
+                services.JobRequest("test-steps", {"steps": 4}, priority=Priority.URGENT),
+                services.JobRequest("test-unique", {"steps": 1}),
+                services.JobRequest("test-steps", run_after=later),
+            ],
+            trigger=Trigger.SCHEDULE,
+        )
+    assert len(callbacks) == 1
+    assert tickets.broker().queue_size() == waiting + 1
+    stored = {run.pk: run for run in JobRun.objects.all()}
+    assert [run.pk for run in runs] == sorted(stored)  # ids follow the order asked: FIFO
+    assert [stored[run.pk].params.get("steps") for run in runs] == [3, 4, 1, 10]
+    assert [stored[run.pk].priority for run in runs] == [
+        Priority.SCHEDULED,
+        Priority.URGENT,
+        Priority.SCHEDULED,
+        Priority.SCHEDULED,
+    ]
+    assert {run.status for run in stored.values()} == {JobStatus.QUEUED}
+    assert {run.trigger for run in stored.values()} == {Trigger.SCHEDULE}
+    assert stored[runs[2].pk].dedupe_key == "test-unique"
+    assert stored[runs[3].pk].run_after == later
+
+
+def test_enqueue_many_deduplicates_within_the_burst_and_against_active_jobs(
+    django_capture_on_commit_callbacks,
+):
+    active = JobRunFactory(job_type="test-unique", params={"steps": 1}, dedupe_key="test-unique")
+    with django_capture_on_commit_callbacks() as callbacks:
+        runs = services.enqueue_many(
+            requests=[services.JobRequest("test-unique"), services.JobRequest("test-unique")]
+        )
+    assert [run.pk for run in runs] == [active.pk, active.pk]
+    assert all(run.deduplicated for run in runs)
+    assert JobRun.objects.count() == 1
+    assert not callbacks  # nothing new: no ticket
+
+    active.status = JobStatus.SUCCESS
+    active.save()
+    first, second, plain = services.enqueue_many(
+        requests=[
+            services.JobRequest("test-unique"),
+            services.JobRequest("test-unique"),
+            services.JobRequest("test-steps"),
+        ]
+    )
+    assert not first.deduplicated and second.deduplicated and second.pk == first.pk
+    assert not plain.deduplicated
+    assert JobRun.objects.filter(status=JobStatus.QUEUED).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        (services.JobRequest("nope"), UnknownJobType),
+        (services.JobRequest("test-steps", {"steps": "x"}), JobParamsError),
+        (services.JobRequest("test-steps", priority=99), JobError),
+    ],
+)
+def test_enqueue_many_with_one_bad_request_records_nothing(
+    bad, error, django_capture_on_commit_callbacks
+):
+    good = services.JobRequest("test-steps")
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(error):
+        services.enqueue_many(requests=[good, good, bad, good])
+    assert not callbacks
+    assert not JobRun.objects.exists()
+
+
+def test_enqueue_many_is_rolled_back_with_the_callers_transaction(
+    django_capture_on_commit_callbacks,
+):
+    tickets.clear_waiting()
+    waiting = tickets.broker().queue_size()
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.enqueue_many(
+            requests=[services.JobRequest("test-steps"), services.JobRequest("test-unique")]
+        )
+        raise RuntimeError("the caller fails after enqueuing")
+    assert not callbacks
+    assert not JobRun.objects.exists()
+    assert tickets.broker().queue_size() == waiting
