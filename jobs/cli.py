@@ -39,7 +39,7 @@ from django.db import connections
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from jobs import follow, registry, services
+from jobs import control, follow, registry, services
 from jobs.cancel import CancelEvent
 from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, Trigger
 from jobs.progress import source_names
@@ -392,6 +392,12 @@ def run_or_exit(
     job = services.start_direct(job_type, params, trigger=trigger)
     if job.deduplicated:
         return _not_ours(job, spec, terminal=terminal, stderr=stderr)
+    paused = control.queue_state().paused_for(job_type)
+    if paused is not None:
+        # A direct run is an explicit act: it runs (and counts for its lane's limit).
+        stderr.write(
+            f"Note: the queue is paused for {job_type} ({paused.paused_by}); running it here."
+        )
 
     token = CancelEvent()
     listener: Progress

@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from jobs import live, maintenance, registry, tickets
+from jobs import control, live, maintenance, registry, tickets
 from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Priority, Trigger
 from jobs.registry import JobError
 
@@ -200,15 +200,41 @@ def start_direct(
     job.started_at = now
     job.heartbeat_at = now
     job.worker = worker_name()
-    return _insert(job)
+    with transaction.atomic():
+        job = _insert(job)
+        if not job.deduplicated:
+            control.take_direct(job.job_type)
+    return job
 
 
-_CLAIM_SQL = (
+_CLAIM_SET = (
     "UPDATE job_runs SET status = %s, started_at = %s, heartbeat_at = %s, worker = %s, "
-    "attempt = attempt + 1, error = '' "
-    "WHERE id = (SELECT id FROM job_runs WHERE status = %s AND direct = %s AND run_after <= %s "
-    "ORDER BY priority, queued_at, id LIMIT 1{lock}) AND status = %s RETURNING *"
+    "attempt = attempt + 1, error = ''"
 )
+_CLAIM_PICK = (
+    "SELECT j.id{lane_column} FROM job_runs j WHERE j.status = %s AND j.direct = %s "
+    "AND j.run_after <= %s AND {runnable} ORDER BY j.priority, j.queued_at, j.id LIMIT 1{lock}"
+)
+# PostgreSQL: pick, take a slot on the picked run's lane row (if it has one) and mark it
+# running — one statement. A claimer that waited for the lane row re-checks ``running <
+# max_running`` on its newest version, so a full lane fails the slot and the run stays
+# queued: then the last SELECT hands back that row still queued, and ``claim_next`` tries
+# again with a fresh snapshot (``jobs.control`` says why a count alone cannot hold a limit).
+_CLAIM_SQL_PG = (
+    "WITH pick AS ({pick}), "
+    "slot AS (UPDATE job_lanes SET running = running + 1 "
+    "WHERE name = (SELECT lane FROM pick) AND (max_running IS NULL OR running < max_running) "
+    "RETURNING name), "
+    "claimed AS ({claim} WHERE id = (SELECT id FROM pick) AND status = %s "
+    "AND (EXISTS (SELECT 1 FROM slot) OR NOT EXISTS "
+    "(SELECT 1 FROM job_lanes WHERE name = (SELECT lane FROM pick))) RETURNING job_runs.*) "
+    "SELECT * FROM claimed UNION ALL SELECT * FROM job_runs WHERE id = (SELECT id FROM pick) "
+    "AND NOT EXISTS (SELECT 1 FROM claimed)"
+)
+# SQLite: one writer at a time, so the pick's count of running rows is exact.
+_CLAIM_SQL_SQLITE = "{claim} WHERE id = ({pick}) AND status = %s RETURNING *"
+# A lost race for a lane's last slot means another claimer took it: a few tries suffice.
+CLAIM_TRIES = 3
 
 
 def claim_next(*, worker: str | None = None, now: datetime | None = None) -> JobRun | None:
@@ -221,26 +247,42 @@ def claim_next(*, worker: str | None = None, now: datetime | None = None) -> Job
     claims the next one at once); writers contending for the lock wait in SQLite's busy
     handler, which sleeps in steps of milliseconds. On PostgreSQL the subquery takes
     ``FOR UPDATE SKIP LOCKED``, so concurrent claimers take different rows without waiting.
+    The pick skips what a pause holds back and runs of a full lane (``jobs.control``).
     """
     ops = connection.ops
     now = now or timezone.now()
     started = timezone.now()
-    skip_locked = connection.features.has_select_for_update_skip_locked
-    sql = _CLAIM_SQL.format(lock=" FOR UPDATE SKIP LOCKED" if skip_locked else "")
-    params = [
+    runnable, runnable_params = control.runnable_sql("j")
+    pick_params: list[Any] = [
+        JobStatus.QUEUED.value,
+        False,
+        ops.adapt_datetimefield_value(now),
+        *runnable_params,
+    ]
+    set_params: list[Any] = [
         JobStatus.RUNNING.value,
         ops.adapt_datetimefield_value(started),
         ops.adapt_datetimefield_value(started),
         worker or worker_name(),
-        JobStatus.QUEUED.value,
-        False,
-        ops.adapt_datetimefield_value(now),
-        JobStatus.QUEUED.value,
     ]
-    # list() runs the statement to its end: on SQLite a half-read RETURNING keeps the write
-    # transaction open.
-    claimed = list(JobRun.objects.raw(sql, params))
-    return claimed[0] if claimed else None
+    if connection.vendor == "postgresql":
+        lane, lane_params = control.lane_sql("j")
+        pick = _CLAIM_PICK.format(
+            lane_column=f", {lane} AS lane", runnable=runnable, lock=" FOR UPDATE OF j SKIP LOCKED"
+        )
+        sql = _CLAIM_SQL_PG.format(pick=pick, claim=_CLAIM_SET)
+        params = [*lane_params, *pick_params, *set_params, JobStatus.QUEUED.value]
+    else:
+        pick = _CLAIM_PICK.format(lane_column="", runnable=runnable, lock="")
+        sql = _CLAIM_SQL_SQLITE.format(pick=pick, claim=_CLAIM_SET)
+        params = [*set_params, *pick_params, JobStatus.QUEUED.value]
+    for _ in range(CLAIM_TRIES):
+        # list() runs the statement to its end: on SQLite a half-read RETURNING keeps the
+        # write transaction open.
+        claimed = list(JobRun.objects.raw(sql, params))
+        if not claimed or claimed[0].status == JobStatus.RUNNING:
+            return claimed[0] if claimed else None
+    return None
 
 
 def _owned(job: JobRun) -> QuerySet[JobRun]:
@@ -269,7 +311,9 @@ def finish(
     }
     fields.update(progress or {})
     updated = _owned(job).update(**fields)
-    if updated != 1:
+    if updated == 1:
+        control.release(job)
+    else:
         logger.warning(
             "job %s attempt %s no longer owned its row at %s", job.pk, job.attempt, status
         )
@@ -295,6 +339,7 @@ def retry_later(
         )[:ERROR_FIELD_MAX],
     )
     if updated == 1:
+        control.release(job)
         # After the commit: a ticket that ran before it would find nothing and end.
         transaction.on_commit(tickets.push)
     return updated == 1
@@ -326,15 +371,17 @@ def requeue_interrupted(job: JobRun, *, reason: str, usage: dict[str, Any] | Non
         )
     )
     if updated == 1:
+        control.release(job)
         transaction.on_commit(maintenance.reticket)
     return updated == 1
 
 
 def next_due_in(*, now: datetime | None = None) -> float | None:
-    """Seconds until the earliest queued job becomes runnable (0: one is due; None: none)."""
+    """Seconds until the earliest queued job becomes runnable (0: one is due; None: none).
+    Runs a pause or a full lane holds back do not count: a ticket does not wait for them."""
     now = now or timezone.now()
     earliest = (
-        JobRun.objects.filter(status=JobStatus.QUEUED, direct=False)
+        control.runnable(JobRun.objects.filter(status=JobStatus.QUEUED, direct=False))
         .order_by("run_after")
         .values_list("run_after", flat=True)
         .first()
