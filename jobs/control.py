@@ -172,7 +172,7 @@ def reconcile(lanes: list[str] | None = None) -> int:
 # -- pause, resume, limit ----------------------------------------------------------------------
 
 
-def _target(name: str | None) -> str:
+def check_target(name: str | None) -> str:
     """``name`` checked: None or ``*`` is the whole queue, else a job type or a lane."""
     if name is None or name == QUEUE:
         return QUEUE
@@ -193,10 +193,18 @@ def _lane(name: str) -> str:
     )
 
 
+def check_lane(lane: str, limit: int | None) -> str:
+    """``lane`` and ``limit`` checked (``ControlError``); the lane's name."""
+    name = _lane(lane)
+    if limit is not None and not 1 <= limit <= MAX_LIMIT:
+        raise ControlError(f"a limit is a whole number from 1 to {MAX_LIMIT}, or none")
+    return name
+
+
 def pause(*, name: str | None = None, by: str, now: datetime | None = None) -> JobLane:
     """Pause the whole queue (``name`` None or ``*``), a job type or a lane: its queued runs
     wait, its running runs finish. Pausing what is paused keeps the first pause's time."""
-    target = _target(name)
+    target = check_target(name)
     lane, _ = JobLane.objects.get_or_create(name=target)
     JobLane.objects.filter(pk=lane.pk, paused_at__isnull=True).update(
         paused_at=now or timezone.now(), paused_by=(by or "unknown")[:WHO_MAX]
@@ -209,7 +217,7 @@ def resume(*, name: str | None = None) -> JobLane | None:
     are topped up when this commits). Returns the row, None if it was never paused."""
     from jobs import maintenance
 
-    target = _target(name)
+    target = check_target(name)
     updated = JobLane.objects.filter(name=target, paused_at__isnull=False).update(
         paused_at=None, paused_by=""
     )
@@ -223,9 +231,7 @@ def set_limit(*, lane: str, limit: int | None) -> JobLane:
     higher limit lets waiting runs start within one claim cycle."""
     from jobs import maintenance
 
-    name = _lane(lane)
-    if limit is not None and not 1 <= limit <= MAX_LIMIT:
-        raise ControlError(f"a limit is a whole number from 1 to {MAX_LIMIT}, or none")
+    name = check_lane(lane, limit)
     row, _ = JobLane.objects.get_or_create(name=name)
     JobLane.objects.filter(pk=row.pk).update(max_running=limit)
     reconcile([name])
