@@ -71,15 +71,20 @@ def lane_sql(alias: str) -> tuple[str, list[str]]:
 
 # Only aliases and a lane's CASE expression are put into these; values are parameters.
 _COUNT_BUSY = (
-    "(SELECT COUNT(*) FROM job_runs r WHERE r.status = %s AND {lane} = l.name) >= l.max_running"
+    "(SELECT COUNT(*) FROM job_runs r WHERE r.status = %s AND {lane} = b.name) >= b.max_running"
 )
+# The names that hold a run back: paused, or a lane without a free slot.
+_BLOCKED = (
+    "SELECT b.name FROM job_lanes b WHERE b.paused_at IS NOT NULL "
+    "OR (b.max_running IS NOT NULL AND {busy})"
+)
+# Every subquery is uncorrelated: evaluated once per statement (PostgreSQL: an InitPlan and
+# a hashed SubPlan; SQLite: once), so the claim still walks its index in order and stops at
+# the first runnable row. (Correlated NOT EXISTS became anti-joins on PostgreSQL, which then
+# sorted every queued row: 70 ms a claim at 10,000 queued.)
 _RUNNABLE = (
-    # Uncorrelated: PostgreSQL evaluates it once, and a paused queue scans nothing.
     "NOT EXISTS (SELECT 1 FROM job_lanes q WHERE q.name = %s AND q.paused_at IS NOT NULL) "
-    "AND NOT EXISTS (SELECT 1 FROM job_lanes p WHERE p.paused_at IS NOT NULL "
-    "AND (p.name = {alias}.job_type OR p.name = {lane})) "
-    "AND NOT EXISTS (SELECT 1 FROM job_lanes l WHERE l.name = {lane} "
-    "AND l.max_running IS NOT NULL AND {busy})"
+    "AND {alias}.job_type NOT IN ({blocked}) AND {lane} NOT IN ({blocked})"
 )
 
 
@@ -90,13 +95,13 @@ def runnable_sql(alias: str) -> tuple[str, list[object]]:
     lane, lane_params = lane_sql(alias)
     busy_params: list[object] = []
     if connection.vendor == "postgresql":
-        busy = "l.running >= l.max_running"
+        busy = "b.running >= b.max_running"
     else:
         running_lane, running_params = lane_sql("r")
         busy = _COUNT_BUSY.format(lane=running_lane)
         busy_params = [JobStatus.RUNNING.value, *running_params]
-    sql = _RUNNABLE.format(alias=alias, lane=lane, busy=busy)
-    return sql, [QUEUE, *lane_params, *lane_params, *busy_params]
+    sql = _RUNNABLE.format(alias=alias, lane=lane, blocked=_BLOCKED.format(busy=busy))
+    return sql, [QUEUE, *busy_params, *lane_params, *busy_params]
 
 
 def runnable(queryset: QuerySet[JobRun]) -> QuerySet[JobRun]:
