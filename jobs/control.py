@@ -219,15 +219,16 @@ def pause(*, name: str | None = None, by: str, now: datetime | None = None) -> J
 
 def resume(*, name: str | None = None) -> JobLane | None:
     """Lift the pause of ``name``; the runs it held start within one claim cycle (tickets
-    are topped up when this commits). Returns the row, None if it was never paused."""
+    are topped up when this commits). Returns the row, None if it was not paused."""
     from jobs import maintenance
 
     target = check_target(name)
     updated = JobLane.objects.filter(name=target, paused_at__isnull=False).update(
         paused_at=None, paused_by=""
     )
-    if updated:
-        transaction.on_commit(maintenance.reticket)
+    if not updated:
+        return None
+    transaction.on_commit(maintenance.reticket)
     return JobLane.objects.filter(name=target).first()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import transaction
+from django.test import Client
 
 from jobs import control, services, tickets
 from jobs.models import JobRun, JobStatus
@@ -58,8 +59,14 @@ def test_a_paused_queue_finishes_its_running_job_and_starts_nothing_until_unpaus
     wait_for(lambda: _statuses(held) == {JobStatus.SUCCESS}, timeout=60, what="the held jobs")
 
 
-def test_a_paused_type_waits_while_the_others_run(cluster, drained):
-    control.pause(name="test-lane-a", by="admin")
+def test_a_type_paused_through_the_api_waits_while_the_others_run(
+    cluster, drained, django_user_model
+):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(django_user_model.objects.create_user(username="ann", password="pw-ann-1"))
+    client.get("/")
+    csrf = {"X-CSRFToken": client.cookies["csrftoken"].value}
+    assert client.post("/queue/pause/test-lane-a", headers=csrf).status_code == 200
     held = services.enqueue("test-lane-a", {"steps": 1})
     # Queued after the held one: FIFO alone would run it second.
     other = services.enqueue("test-steps", {"steps": 1})
@@ -70,8 +77,7 @@ def test_a_paused_type_waits_while_the_others_run(cluster, drained):
     )
     assert JobRun.objects.get(pk=held.pk).status == JobStatus.QUEUED
 
-    with transaction.atomic():
-        control.resume(name="test-lane-a")
+    assert client.post("/queue/resume/test-lane-a", headers=csrf).status_code == 200
     wait_for(
         lambda: JobRun.objects.get(pk=held.pk).status == JobStatus.SUCCESS,
         timeout=60,
