@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -11,33 +10,13 @@ from django.utils import timezone
 
 from jobs import control
 from jobs.models import JobLane
+from tests.jobs.test_api import post
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user(username="alice", password="s3cret-pass")
-
-
-@pytest.fixture
-def api(user) -> Client:
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
-    client.get("/")
-    return client
-
-
-def post(client: Client, path: str, data=None, *, htmx: bool = False):
-    headers = {"X-CSRFToken": client.cookies["csrftoken"].value}
-    if htmx:
-        headers["HX-Request"] = "true"
-    return client.post(
-        path,
-        data=json.dumps(data) if data is not None else "",
-        content_type="application/json",
-        headers=headers,
-    )
+def htmx_post(client: Client, path: str, data=None):
+    return post(client, path, data, headers={"HX-Request": "true"})
 
 
 def test_pause_and_resume_the_queue_through_the_api(api):
@@ -124,7 +103,7 @@ def test_the_dashboard_shows_the_pause_banner_in_local_time_and_the_controls(api
 
 
 def test_the_dashboards_controls_answer_with_the_partial(api):
-    response = post(api, "/queue/pause/test-lane-b", htmx=True)
+    response = htmx_post(api, "/queue/pause/test-lane-b")
     assert response.status_code == 200
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="queue-control"')
