@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
@@ -277,12 +277,34 @@ def claim_next(*, worker: str | None = None, now: datetime | None = None) -> Job
         sql = _CLAIM_SQL_SQLITE.format(pick=pick, claim=_CLAIM_SET)
         params = [*set_params, *pick_params, JobStatus.QUEUED.value]
     for _ in range(CLAIM_TRIES):
-        # list() runs the statement to its end: on SQLite a half-read RETURNING keeps the
-        # write transaction open.
-        claimed = list(JobRun.objects.raw(sql, params))
+        try:
+            claimed = _claim(sql, params)
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != DEADLOCK:
+                raise
+            # Two workers each gave back a slot of one lane and wanted the other's: the
+            # database failed this claim (only the claim: it ran under a savepoint). The job
+            # stays queued; a ticket makes sure someone takes it.
+            logger.info("a claim lost a deadlock over lane slots; pushing a ticket")
+            transaction.on_commit(tickets.push_unless_waiting)
+            return None
         if not claimed or claimed[0].status == JobStatus.RUNNING:
             return claimed[0] if claimed else None
     return None
+
+
+DEADLOCK = "40P01"
+
+
+def _claim(sql: str, params: list[Any]) -> list[JobRun]:
+    # list() runs the statement to its end: on SQLite a half-read RETURNING keeps the write
+    # transaction open.
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        # After a run's end in the same transaction, which holds its lane row: a savepoint,
+        # so that a deadlock fails the claim and not the recorded end.
+        with transaction.atomic():
+            return list(JobRun.objects.raw(sql, params))
+    return list(JobRun.objects.raw(sql, params))
 
 
 def _owned(job: JobRun) -> QuerySet[JobRun]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 
 from jobs import control, runner, services, tickets
 from jobs.models import JobLane, JobRun, JobStatus
@@ -197,3 +197,46 @@ def test_the_queue_state_says_who_paused_what():
     assert state.as_json()["paused_types"] == {
         "test-steps": {"at": state.paused["test-steps"].paused_at.isoformat(), "by": "cli"}
     }
+
+
+def test_ends_and_claims_across_two_limited_lanes_at_once_never_lose_an_end(no_cluster):
+    """Each worker's end gives back its lane's slot and claims the other lane's job in the
+    same transaction: on PostgreSQL the two may wait for each other's lane row (a deadlock
+    that the database breaks by failing one). The end is recorded all the same."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: two ends never overlap")
+    control.set_limit(lane="test-lane", limit=50)
+    control.set_limit(lane="test-steps", limit=50)
+    errors: list[BaseException] = []
+
+    def end_and_claim(job: JobRun, barrier: threading.Barrier) -> None:
+        try:
+            with transaction.atomic():
+                services.finish(job, JobStatus.SUCCESS)
+                barrier.wait(timeout=10)
+                services.claim_next()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    # Whichever claims first decides whether they cross: several rounds make it certain.
+    for _ in range(6):
+        JobRun.objects.filter(status=JobStatus.QUEUED).update(status=JobStatus.CANCELLED)
+        with transaction.atomic():
+            _steps("test-lane-a")
+            _steps("test-steps")
+        ending = [services.claim_next() for _ in range(2)]
+        with transaction.atomic():
+            # The first claimer takes test-steps, the second test-lane.
+            _steps("test-steps")
+            _steps("test-lane-b")
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=end_and_claim, args=(j, barrier)) for j in ending]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors, errors
+        ended = JobRun.objects.filter(pk__in=[j.pk for j in ending if j is not None])
+        assert [run.status for run in ended] == [JobStatus.SUCCESS] * 2
