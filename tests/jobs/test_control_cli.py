@@ -36,11 +36,12 @@ def test_pause_limit_queue_and_unpause():
     assert JobLane.objects.get(name="test-lane").max_running is None
 
 
-def test_pausing_the_queue_shows_in_jobs_list_and_a_direct_run_still_runs():
+def test_pausing_the_queue_shows_in_list_and_stats_and_a_direct_run_still_runs():
     assert run("pause")[0] == 0
     code, out, _ = run("list")
     assert code == 0
     assert out.startswith("Queue paused by cli at ")
+    assert "Queue paused by cli at " in run("stats")[1]
     proc = manage("run_steps", "--steps", "2", "--step-ms", "0")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err

@@ -266,6 +266,9 @@ class Command(control_cli.QueueControlCommands, OneLineCommand):
             f"queue: {queue['pending']} pending, {queue['active']} active, "
             f"concurrency {queue['concurrency']}"
         )
+        paused = control_cli.pause_line(control.queue_state())
+        if paused:
+            self.stdout.write(paused)
         rows = [
             [
                 m.job_type,
