@@ -43,7 +43,10 @@ class RefreshParams(params.ParamsForm):
     dry_run = params.BooleanField(help_text="Read and report; write nothing.")
 
 
-# The three warmers share the providers' rate limits: one of each at a time is plenty.
+# The three warmers share the providers' rate limits: one of each at a time is plenty. They
+# share a concurrency lane, so an admin can let at most N of them run at once (jobs.control).
+CACHE_LANE = "cache"
+
 registry.register(
     registry.JobType(
         name="cache-warm",
@@ -54,6 +57,7 @@ registry.register(
         dedupe=lambda params: "cache-warm",
         group="Library data",
         rank=10,
+        lane=CACHE_LANE,
         present=lambda result: present.present_warm(result, present.ARTISTS),
     )
 )
@@ -67,6 +71,7 @@ registry.register(
         dedupe=lambda params: "cache-albums",
         group="Library data",
         rank=11,
+        lane=CACHE_LANE,
         present=lambda result: present.present_warm(result, present.ALBUMS),
     )
 )
@@ -81,6 +86,7 @@ registry.register(
         dedupe=lambda params: "cache-refresh",
         group="Library data",
         rank=12,
+        lane=CACHE_LANE,
         present=lambda result: present.present_warm(result, present.ENTRIES),
     )
 )

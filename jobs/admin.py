@@ -2,11 +2,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 
-from jobs import services
-from jobs.models import ACTIVE_STATUSES, JobLogLine, JobMetricsRollup, JobMetricTotal, JobRun
+from jobs import control, registry, services
+from jobs.models import (
+    ACTIVE_STATUSES,
+    JobLane,
+    JobLogLine,
+    JobMetricsRollup,
+    JobMetricTotal,
+    JobRun,
+)
 from jobs.registry import JobError
 
 if TYPE_CHECKING:
@@ -87,6 +95,56 @@ class JobMetricTotalAdmin(_ReadOnly):
 @admin.register(JobMetricsRollup)
 class JobMetricsRollupAdmin(_ReadOnly):
     list_display = ["id", "rolled_up_until"]
+
+
+class JobLaneForm(forms.ModelForm[JobLane]):
+    class Meta:
+        model = JobLane
+        fields = ["name", "max_running"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        name, limit = cleaned.get("name") or self.instance.name, cleaned.get("max_running")
+        try:
+            # A limit needs a lane; a row to pause may name the queue or any job type.
+            control.check_lane(name, limit) if limit is not None else control.check_target(name)
+        except control.ControlError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return cleaned
+
+
+@admin.register(JobLane)
+class JobLaneAdmin(admin.ModelAdmin[JobLane]):
+    """Pauses and limits (``jobs.control``): changed through its services, so that a pause
+    records who and when, a limit recounts the lane, and the waiting jobs get tickets."""
+
+    form = JobLaneForm
+    list_display = ["name", "paused_at", "paused_by", "max_running", "running"]
+    readonly_fields = ["paused_at", "paused_by", "running"]
+    actions = ["pause", "resume"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: JobLane | None = None) -> list[str]:
+        return [*self.readonly_fields, *(["name"] if obj is not None else [])]
+
+    def save_model(self, request: HttpRequest, obj: JobLane, form: Any, change: bool) -> None:
+        if obj.name in registry.lane_members():
+            saved = control.set_limit(lane=obj.name, limit=obj.max_running)
+        else:
+            saved, _ = JobLane.objects.get_or_create(name=obj.name)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    @admin.action(description="Pause (running jobs finish, queued ones wait)")
+    def pause(self, request: HttpRequest, queryset: QuerySet[JobLane]) -> None:
+        for name in queryset.values_list("name", flat=True):
+            control.pause(name=name, by="admin")
+        self.message_user(request, "Paused.", messages.INFO)
+
+    @admin.action(description="Resume")
+    def resume(self, request: HttpRequest, queryset: QuerySet[JobLane]) -> None:
+        for name in queryset.values_list("name", flat=True):
+            control.resume(name=name)
+        self.message_user(request, "Resumed.", messages.INFO)
 
 
 # Schedules have their own admin module; importing it registers it.

@@ -46,7 +46,7 @@ from django.db import connections
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from jobs import follow, registry, services
+from jobs import control, follow, registry, services
 from jobs.cancel import CancelEvent
 from jobs.checkpoint import Checkpoint
 from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, Trigger
@@ -494,6 +494,12 @@ def _run_job_here(
 ) -> Ran:
     if job.deduplicated:
         return _not_ours(job, spec, terminal=terminal, stderr=stderr)
+    paused = control.queue_state().paused_for(spec.name)
+    if paused is not None:
+        # A direct run is an explicit act: it runs (and counts for its lane's limit).
+        stderr.write(
+            f"Note: the queue is paused for {spec.name} ({paused.paused_by}); running it here."
+        )
 
     token = CancelEvent()
     listener: Progress

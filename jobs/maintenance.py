@@ -5,6 +5,8 @@
    A direct run (CLI, cron) cannot be re-run by the queue: it ends ``failed``.
 2. **Re-ticket**: queued jobs that are due but have no ticket in the broker (a broker flush
    or restart, a crash between commit and push) get one.
+   A pause or a full lane (``jobs.control``) needs no ticket; the lanes' slot counts are
+   recounted.
 3. **Roll up metrics**: runs that finished a minute ago or more are added to the totals
    ``/metrics`` reads (``jobs.metrics.roll_up``).
 4. **Prune**: finished history older than the retention is deleted, in batches — never a run
@@ -24,10 +26,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from jobs import metrics, tickets
+from jobs import control, metrics, tickets
 from jobs.models import FINISHED_STATUSES, JobRun, JobStatus, owned_attempt
 from jobs.retry import backoff_delay
 
@@ -85,29 +88,35 @@ def rescue_lost_jobs(
         local if local_only else local | Q(heartbeat_at__lt=now - timedelta(seconds=stale))
     )
     report = RescueReport()
-    for job in candidates.only("id", "attempt", "max_attempts", "direct", "worker", "heartbeat_at"):
+    for job in candidates.only(
+        "id", "job_type", "attempt", "max_attempts", "direct", "worker", "heartbeat_at"
+    ):
         is_stale = job.heartbeat_at is None or job.heartbeat_at < now - timedelta(seconds=stale)
         if not (_dead_local(job.worker, host) or (is_stale and not local_only)):
             continue
         owned = owned_attempt(job.pk, job.attempt)
-        if not job.direct and job.attempt < job.max_attempts:
-            delay = backoff_delay(job.attempt)
-            if owned.update(
-                status=JobStatus.QUEUED,
-                run_after=now + timedelta(seconds=delay),
-                worker="",
-                error=f"Attempt {job.attempt} of {job.max_attempts} lost its worker "
-                f"({job.worker}); running again",
+        # The lane's slot is given back with the state change (jobs.control).
+        with transaction.atomic():
+            if not job.direct and job.attempt < job.max_attempts:
+                delay = backoff_delay(job.attempt)
+                if owned.update(
+                    status=JobStatus.QUEUED,
+                    run_after=now + timedelta(seconds=delay),
+                    worker="",
+                    error=f"Attempt {job.attempt} of {job.max_attempts} lost its worker "
+                    f"({job.worker}); running again",
+                ):
+                    control.release(job)
+                    report.requeued += 1
+                    logger.warning("job %s lost its worker %s: requeued", job.pk, job.worker)
+            elif owned.update(
+                status=JobStatus.FAILED,
+                finished_at=now,
+                error="Worker lost" if not job.direct else "The process running it was lost",
             ):
-                report.requeued += 1
-                logger.warning("job %s lost its worker %s: requeued", job.pk, job.worker)
-        elif owned.update(
-            status=JobStatus.FAILED,
-            finished_at=now,
-            error="Worker lost" if not job.direct else "The process running it was lost",
-        ):
-            report.failed += 1
-            logger.warning("job %s lost its worker %s: failed", job.pk, job.worker)
+                control.release(job)
+                report.failed += 1
+                logger.warning("job %s lost its worker %s: failed", job.pk, job.worker)
     if report.requeued:
         tickets.push(report.requeued)
     return report
@@ -120,9 +129,10 @@ def reticket(*, now: datetime | None = None) -> int:
     many jobs wait.
     """
     now = now or timezone.now()
-    due = JobRun.objects.filter(status=JobStatus.QUEUED, direct=False, run_after__lte=now)[
-        : settings.Q_CLUSTER["workers"]
-    ].count()
+    # Runs a pause or a full lane holds back need no ticket: none polls while paused.
+    due = control.runnable(
+        JobRun.objects.filter(status=JobStatus.QUEUED, direct=False, run_after__lte=now)
+    )[: settings.Q_CLUSTER["workers"]].count()
     if not due:
         return 0
     try:
@@ -154,6 +164,7 @@ def run_maintenance(*, now: datetime | None = None) -> MaintenanceReport:
     """One full maintenance pass."""
     now = now or timezone.now()
     rescued = rescue_lost_jobs(now=now)
+    control.reconcile()
     report = MaintenanceReport(
         requeued=rescued.requeued, failed=rescued.failed, tickets=reticket(now=now)
     )

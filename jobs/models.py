@@ -213,6 +213,34 @@ class JobMetricsRollup(models.Model):
         return f"rolled up until {self.rolled_up_until}"
 
 
+class JobLane(models.Model):
+    """Queue control (issue 15 item 4), in the database so every cluster obeys at once.
+
+    ``name`` is ``*`` (the whole queue), a job type, or a lane (``JobType.lane``: the types
+    that share one limit). A pause holds new claims of what it names; ``max_running`` caps
+    how many runs of the lane run at once. ``running`` is the lane's taken slots: on
+    PostgreSQL the claim takes one in the same statement and every end of a run gives it
+    back in the same transaction (``jobs.control``); SQLite counts the running rows.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_by = models.CharField(max_length=150, blank=True)
+    max_running = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="At most this many runs at once (empty: no limit)."
+    )
+    running = models.PositiveIntegerField(
+        default=0, help_text="Slots taken (PostgreSQL); kept exact by the maintenance."
+    )
+
+    class Meta:
+        db_table = "job_lanes"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 # The schedules' table lives beside them; Django finds an app's models through this module.
 from jobs.schedules.models import JobSchedule as JobSchedule  # noqa: E402
 from jobs.schedules.models import Outcome as Outcome  # noqa: E402

@@ -111,6 +111,13 @@ class JobType:
     rank: int = 100
     # The stored result (JSON) for people (``jobs.results``); None: ``present_default``.
     present: Callable[[Any], Presented] | None = None
+    # The concurrency lane a limit applies to (``jobs.control``): types that name the same
+    # lane share one limit (the three cache jobs); "": the type is a lane of its own.
+    lane: str = ""
+
+    @property
+    def lane_name(self) -> str:
+        return self.lane or self.name
 
     @property
     def resumable(self) -> bool:
@@ -186,6 +193,10 @@ def register(job_type: JobType) -> JobType:
     """Add a job type; registering the same name twice, or a params form that would take
     unbounded input (``params.check_bounded``), is a programming error."""
     check_bounded(job_type.params)
+    if job_type.lane and job_type.lane != job_type.name and job_type.lane in _registry:
+        raise ValueError(f"lane {job_type.lane!r} of {job_type.name!r} is a job type's name")
+    if any(other.lane == job_type.name for other in _registry.values()):
+        raise ValueError(f"job type {job_type.name!r} is already the name of a lane")
     existing = _registry.get(job_type.name)
     if existing is not None and existing.func is not job_type.func:
         raise ValueError(f"job type {job_type.name!r} is already registered")
@@ -210,6 +221,20 @@ def is_registered(name: str) -> bool:
 
 def all_types() -> list[JobType]:
     return sorted(_registry.values(), key=lambda t: t.name)
+
+
+def lane_of(job_type: str) -> str:
+    """The lane a run of ``job_type`` counts in; a type no longer registered is its own."""
+    spec = _registry.get(job_type)
+    return spec.lane_name if spec is not None else job_type
+
+
+def lane_members() -> dict[str, list[str]]:
+    """Every lane and the job types in it, by name."""
+    lanes: dict[str, list[str]] = {}
+    for spec in all_types():
+        lanes.setdefault(spec.lane_name, []).append(spec.name)
+    return lanes
 
 
 def presented(job_type: str, result: Any) -> Presented:

@@ -10,18 +10,20 @@ resume_direct(failed / cancelled run) ─▶ a new direct run from its checkpoin
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
-from jobs import live, maintenance, registry, tickets
+from jobs import control, live, maintenance, registry, tickets
 from jobs.checkpoint import Checkpoint, carried_over
+
+# The claim lives in its own module; callers know it as ``services.claim_next``.
+from jobs.claim import claim_next as claim_next
+from jobs.claim import worker_name as worker_name
 from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Priority, Trigger, owned_attempt
 from jobs.registry import JobError
 from jobs.selectors import JobNotFound as JobNotFound
@@ -57,10 +59,6 @@ class JobStillActive(JobError):
             f"job {job.pk} is still {job.status}: retry it once it has finished, or cancel it"
         )
         self.job = job
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _priority_for(spec: registry.JobType, trigger: Trigger, priority: int | None) -> int:
@@ -254,47 +252,11 @@ def _insert_direct(job: JobRun, *, now: datetime) -> JobRun:
     job.started_at = now
     job.heartbeat_at = now
     job.worker = worker_name()
-    return _insert(job)
-
-
-_CLAIM_SQL = (
-    "UPDATE job_runs SET status = %s, started_at = %s, heartbeat_at = %s, worker = %s, "
-    "attempt = attempt + 1, error = '' "
-    "WHERE id = (SELECT id FROM job_runs WHERE status = %s AND direct = %s AND run_after <= %s "
-    "ORDER BY priority, queued_at, id LIMIT 1{lock}) AND status = %s RETURNING *"
-)
-
-
-def claim_next(*, worker: str | None = None, now: datetime | None = None) -> JobRun | None:
-    """Atomically take the best runnable queued job (priority, then FIFO) and mark it running.
-
-    One statement, written out once (this is the hottest query of the system):
-    ``UPDATE … WHERE id = (SELECT id … ORDER BY priority, queued_at, id LIMIT 1) AND status =
-    'queued' RETURNING *``, which hands back the whole row. SQLite runs it under its single
-    write lock (inside the caller's transaction when the runner records a job's end and
-    claims the next one at once); writers contending for the lock wait in SQLite's busy
-    handler, which sleeps in steps of milliseconds. On PostgreSQL the subquery takes
-    ``FOR UPDATE SKIP LOCKED``, so concurrent claimers take different rows without waiting.
-    """
-    ops = connection.ops
-    now = now or timezone.now()
-    started = timezone.now()
-    skip_locked = connection.features.has_select_for_update_skip_locked
-    sql = _CLAIM_SQL.format(lock=" FOR UPDATE SKIP LOCKED" if skip_locked else "")
-    params = [
-        JobStatus.RUNNING.value,
-        ops.adapt_datetimefield_value(started),
-        ops.adapt_datetimefield_value(started),
-        worker or worker_name(),
-        JobStatus.QUEUED.value,
-        False,
-        ops.adapt_datetimefield_value(now),
-        JobStatus.QUEUED.value,
-    ]
-    # list() runs the statement to its end: on SQLite a half-read RETURNING keeps the write
-    # transaction open.
-    claimed = list(JobRun.objects.raw(sql, params))
-    return claimed[0] if claimed else None
+    with transaction.atomic():
+        job = _insert(job)
+        if not job.deduplicated:
+            control.take_direct(job.job_type)
+    return job
 
 
 def finish(
@@ -317,7 +279,9 @@ def finish(
     }
     fields.update(progress or {})
     updated = owned_attempt(job.pk, job.attempt).update(**fields)
-    if updated != 1:
+    if updated == 1:
+        control.release(job)
+    else:
         logger.warning(
             "job %s attempt %s no longer owned its row at %s", job.pk, job.attempt, status
         )
@@ -357,6 +321,7 @@ def retry_later(
         )[:ERROR_FIELD_MAX],
     )
     if updated == 1:
+        control.release(job)
         # After the commit: a ticket that ran before it would find nothing and end.
         transaction.on_commit(tickets.push)
     return updated == 1
@@ -394,15 +359,17 @@ def requeue_interrupted(
         )
     )
     if updated == 1:
+        control.release(job)
         transaction.on_commit(maintenance.reticket)
     return updated == 1
 
 
 def next_due_in(*, now: datetime | None = None) -> float | None:
-    """Seconds until the earliest queued job becomes runnable (0: one is due; None: none)."""
+    """Seconds until the earliest queued job becomes runnable (0: one is due; None: none).
+    Runs a pause or a full lane holds back do not count: a ticket does not wait for them."""
     now = now or timezone.now()
     earliest = (
-        JobRun.objects.filter(status=JobStatus.QUEUED, direct=False)
+        control.runnable(JobRun.objects.filter(status=JobStatus.QUEUED, direct=False))
         .order_by("run_after")
         .values_list("run_after", flat=True)
         .first()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from jobs.views import api, bulk, charts, metrics, pages, schedules, stream
+from jobs.views import api, bulk, charts, control, metrics, pages, schedules, stream
 
 app_name = "jobs"
 
@@ -33,5 +33,12 @@ urlpatterns = [
     path("jobs/bulk/<str:action>/confirm", bulk.bulk_confirm, name="bulk-confirm"),
     path("jobs/bulk/<str:action>", bulk.bulk_action, name="bulk"),
     path("metrics", metrics.metrics, name="metrics"),
+    # Issue 15: pause and resume the queue, a job type or a lane; a lane's limit.
+    path("queue/control", control.state, name="queue-control"),
+    path("queue/pause", control.pause, name="queue-pause"),
+    path("queue/pause/<str:name>", control.pause, name="queue-pause"),
+    path("queue/resume", control.resume, name="queue-resume"),
+    path("queue/resume/<str:name>", control.resume, name="queue-resume"),
+    path("queue/lanes/<str:lane>/limit", control.set_limit, name="queue-limit"),
     path("jobs/<int:job_id>/stream", stream.job_stream, name="stream"),
 ]

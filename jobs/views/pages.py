@@ -154,6 +154,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = _live_context()
     context["start_groups"] = _start_groups()
     context["next_schedule"] = next_scheduled()
+    from jobs.views.control import control_context  # it imports the API, which imports this
+
+    context.update(control_context())
     return render(request, "jobs/dashboard.html", context)
 
 

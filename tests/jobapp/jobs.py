@@ -223,6 +223,18 @@ registry.register(
     )
 )
 
+# Two types that share one concurrency lane (queue control, jobs.control).
+for _name in ("test-lane-a", "test-lane-b"):
+    registry.register(
+        registry.JobType(
+            name=_name,
+            func=run_steps,
+            label=f"Test {_name[5:]}",
+            params=StepsParams,
+            lane="test-lane",
+        )
+    )
+
 registry.register(
     registry.JobType(
         name="test-flaky",

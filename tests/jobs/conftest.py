@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 
 @pytest.fixture
@@ -43,3 +45,17 @@ def row_writes(transactional_db) -> Iterator[Callable[[int], int]]:
         cursor.execute("DROP TABLE IF EXISTS job_run_writes")
         if connection.vendor == "postgresql":
             cursor.execute("DROP FUNCTION IF EXISTS count_job_run_write()")
+
+
+@pytest.fixture
+def user(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(username="alice", password="s3cret-pass")
+
+
+@pytest.fixture
+def api(user: Any) -> Client:
+    """A logged-in client that checks CSRF like a browser's server would."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get("/")  # sets the csrftoken cookie
+    return client

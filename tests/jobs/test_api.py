@@ -23,20 +23,6 @@ POST_PATHS = [
 GET_PATHS = ["/queue/stats", "/jobs/1.json", "/jobs/1/stream"]
 
 
-@pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user(username="alice", password="s3cret-pass")
-
-
-@pytest.fixture
-def api(user) -> Client:
-    """A logged-in client that checks CSRF like a browser's server would."""
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
-    client.get("/")  # sets the csrftoken cookie
-    return client
-
-
 def post(client: Client, path: str, data=None, **extra):
     """POST JSON with the CSRF header, as a script or the page's HTMX does."""
     token = client.cookies["csrftoken"].value

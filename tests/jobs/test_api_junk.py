@@ -30,6 +30,12 @@ API_PATHS = [
     "/jobs/{}.json",
     "/jobs/{}/stream",
     "/health",
+    # Queue control (issue 15): a job type or a lane, or the whole queue.
+    "/queue/control",
+    "/queue/pause",
+    "/queue/pause/{}",
+    "/queue/resume/{}",
+    "/queue/lanes/{}/limit",
 ]
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 CONTENT_TYPES = [
@@ -80,6 +86,7 @@ id_segments = st.one_of(
     st.sampled_from(WORDS),
     st.text(max_size=40),
     st.sampled_from(ALL_TYPES),
+    st.sampled_from(["test-lane", "cache", "*"]),
 ).map(lambda s: quote(s, safe=""))
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from jobs import joblog, maintenance, queries, registry, selectors, services
+from jobs import control, control_cli, joblog, maintenance, queries, registry, selectors, services
 from jobs.checkpoint import resumed_text
 from jobs.cli import (
     EXIT_USAGE,
@@ -70,8 +70,11 @@ MAX_DAYS = 36_500
 MAX_LIST = 1000
 
 
-class Command(OneLineCommand):
-    help = "List, inspect, enqueue, retry, resume and cancel jobs; show queue metrics."
+class Command(control_cli.QueueControlCommands, OneLineCommand):
+    help = (
+        "List, inspect, enqueue, retry, resume and cancel jobs; pause the queue; "
+        "show queue metrics."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(
@@ -140,6 +143,7 @@ class Command(OneLineCommand):
         sub.add_parser(
             "maintain", help="Rescue jobs of lost workers, re-ticket queued jobs, prune history."
         )
+        control_cli.add_parsers(sub)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"].replace("-", "_")
@@ -168,6 +172,9 @@ class Command(OneLineCommand):
             for job in jobs.order_by("-id")[: options["limit"]]
         ]
         headers = ["ID", "TYPE", "WINDOW", "STATUS", "TRIGGER", "QUEUED", "DURATION", "ERROR"]
+        paused = control_cli.pause_line(control.queue_state())
+        if paused:
+            self.stdout.write(paused)
         for line in columns(headers, rows, right={0, 6}):
             self.stdout.write(line)
 
@@ -265,6 +272,9 @@ class Command(OneLineCommand):
             f"queue: {queue['pending']} pending, {queue['active']} active, "
             f"concurrency {queue['concurrency']}"
         )
+        paused = control_cli.pause_line(control.queue_state())
+        if paused:
+            self.stdout.write(paused)
         rows = [
             [
                 m.job_type,

@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("jobs", "0005_retry_of_log_checkpoint"),
+        ("jobs", "0006_queue_control"),
     ]
 
     operations = [
