@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from jobs import services
+from jobs import registry, services
 from jobs.models import ACTIVE_STATUSES, FINISHED_STATUSES, JobRun, JobStatus, Trigger
 from jobs.queries import HistoryFilters
 from tests.cluster import manage, wait_for
@@ -91,10 +91,10 @@ def test_a_retry_is_deduplicated_like_an_enqueue():
 
 def test_a_run_whose_type_is_gone_or_whose_params_went_bad_is_refused():
     gone = ended(job_type="no-longer-registered")
-    with pytest.raises(services.registry.UnknownJobType):
+    with pytest.raises(registry.UnknownJobType):
         services.retry_job(job_id=gone.pk)
     bad = ended(params={"steps": "many"})
-    with pytest.raises(services.registry.JobParamsError, match="steps"):
+    with pytest.raises(registry.JobParamsError, match="steps"):
         services.retry_job(job_id=bad.pk)
     assert JobRun.objects.count() == 2
 
