@@ -15,13 +15,6 @@ from jobs.checkpoint import carried_over
 from jobs.models import ACTIVE_STATUSES, JobRun, JobStatus, Trigger
 from jobs.registry import JobError
 from jobs.selectors import get_job
-
-if TYPE_CHECKING:
-    from datetime import datetime
-
-    from django.db.models import QuerySet
-
-    from jobs.queries import HistoryFilters
 from jobs.services.cancelling import CANCELLED_BEFORE_START
 from jobs.services.queueing import (
     _insert_direct,
@@ -30,6 +23,13 @@ from jobs.services.queueing import (
     _queue,
     _queue_all,
 )
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from django.db.models import QuerySet
+
+    from jobs.queries import HistoryFilters
 
 
 class JobStillActive(JobError):
