@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from jobs.cli import TerminalProgress
+from jobs.bars import TerminalProgress
 from jobs.models import JobRun, JobStatus, Trigger
 from jobs.selectors import ProgressView
 from tests.cluster import manage, wait_for
