@@ -30,7 +30,7 @@ from tests.jobs.test_checkpoint import CancelAt
 
 ARTISTS = 300
 # Slow enough to stop it midway, fast enough to finish in seconds.
-RATE = "60"
+RATE = "30"
 
 
 def artists_asked(fakes, *, since: float = 0.0) -> Counter[str]:

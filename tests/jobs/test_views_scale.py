@@ -22,8 +22,9 @@ HTMX = {"HX-Request": "true"}
 # The user (the session comes from the cache), then: active jobs (the queue stats are counted
 # from them), recent history.
 DASHBOARD_QUERIES = 3
-# The page (not its live partial) also shows the next scheduled job.
-DASHBOARD_PAGE_QUERIES = DASHBOARD_QUERIES + 1
+# The page (not its live partial) also shows the next scheduled job and the queue control
+# (the lanes' rows; the running runs' types, which count towards each lane's limit).
+DASHBOARD_PAGE_QUERIES = DASHBOARD_QUERIES + 3
 # The user, then the one page query.
 HISTORY_PARTIAL_QUERIES = 2
 
