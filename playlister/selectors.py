@@ -174,10 +174,14 @@ def _next_runs(cards: list[Card], *, now: datetime) -> None:
 
 def _card_jobs(cards: list[Card]) -> None:
     """Each card's active job (the newest), and its live progress."""
-    active = list(
+    # Sorted here, not by the database: with ORDER BY id the planner may walk the primary
+    # key through every row of a large table (300 ms at 1,000,000 runs on SQLite) instead
+    # of the few active ones the status index finds.
+    active = sorted(
         JobRun.objects.filter(
             status__in=ACTIVE_STATUSES, job_type__in=[PLAYLIST_JOB, CUSTOM_JOB]
-        ).order_by("id")
+        ).order_by(),
+        key=lambda job: job.pk,
     )
     by_key: dict[str, JobRun] = {}
     for job in active:  # oldest first: the newest wins
