@@ -59,3 +59,11 @@ def api(user: Any) -> Client:
     client.force_login(user)
     client.get("/")  # sets the csrftoken cookie
     return client
+
+
+@pytest.fixture
+def web(user: Any) -> Client:
+    """A logged-in client (no CSRF checks: the test client's default)."""
+    client = Client()
+    client.force_login(user)
+    return client
