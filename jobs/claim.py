@@ -96,11 +96,17 @@ def claim_next(*, worker: str | None = None, now: datetime | None = None) -> Job
         pick = _CLAIM_PICK.format(lane_column="", runnable=runnable, lock="")
         sql = _CLAIM_SQL_SQLITE.format(pick=pick, claim=_CLAIM_SET)
         params = [*set_params, *pick_params, JobStatus.QUEUED.value]
+    # After a run's end in the same transaction, which holds its lane row: a savepoint, so
+    # that a deadlock fails the claim and not the recorded end. Without a lane row held
+    # there is no deadlock to fail (``control.holds_lane_row``), and no savepoint: two round
+    # trips of a no-op job's seven on PostgreSQL.
+    guarded = connection.vendor == "postgresql" and control.holds_lane_row()
     for _ in range(CLAIM_TRIES):
         try:
-            claimed = _claim(sql, params)
+            claimed = _claim(sql, params, guarded=guarded)
         except OperationalError as exc:
-            if getattr(exc.__cause__, "sqlstate", None) != DEADLOCK:
+            if not guarded or getattr(exc.__cause__, "sqlstate", None) != DEADLOCK:
+                # Unguarded, the transaction is broken: it must not commit as if recorded.
                 raise
             # Two workers each gave back a slot of one lane and wanted the other's: the
             # database failed this claim (only the claim: it ran under a savepoint). The job
@@ -116,12 +122,10 @@ def claim_next(*, worker: str | None = None, now: datetime | None = None) -> Job
 DEADLOCK = "40P01"
 
 
-def _claim(sql: str, params: list[Any]) -> list[JobRun]:
+def _claim(sql: str, params: list[Any], *, guarded: bool) -> list[JobRun]:
     # list() runs the statement to its end: on SQLite a half-read RETURNING keeps the write
     # transaction open.
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        # After a run's end in the same transaction, which holds its lane row: a savepoint,
-        # so that a deadlock fails the claim and not the recorded end.
+    if guarded:
         with transaction.atomic():
             return list(JobRun.objects.raw(sql, params))
     return list(JobRun.objects.raw(sql, params))

@@ -23,6 +23,7 @@ the same statement that takes a job (``services.claim_next``).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -142,10 +143,37 @@ def release(job: JobRun) -> None:
             )
             row = cursor.fetchone()
             limited = row[0] if row else None
+        if row is not None:
+            _note_lane_row_held()
     elif job.direct:
         limited = JobLane.objects.filter(name=lane).values_list("max_running", flat=True).first()
     if job.direct and limited is not None:
         transaction.on_commit(tickets.push_unless_waiting)
+
+
+# Does this thread's open transaction hold a lane row's lock (PostgreSQL)? Only then can a
+# claim in it deadlock (``claim._claim``): a claim waits for lane rows alone — ``SKIP
+# LOCKED`` everywhere else — so without a lane row of its own it is in no cycle.
+_lane_row = threading.local()
+
+
+def _note_lane_row_held() -> None:
+    _lane_row.held = True
+    # Forgotten when the transaction commits; after a rollback it stays set, which costs
+    # a needless savepoint, never a missing one.
+    transaction.on_commit(_forget_lane_row)
+
+
+def _forget_lane_row() -> None:
+    _lane_row.held = False
+
+
+def holds_lane_row() -> bool:
+    """Whether the open transaction has locked a ``job_lanes`` row (giving back a slot)."""
+    if not connection.in_atomic_block:
+        _lane_row.held = False
+        return False
+    return bool(getattr(_lane_row, "held", False))
 
 
 def reconcile(lanes: list[str] | None = None) -> int:

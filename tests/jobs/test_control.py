@@ -10,6 +10,7 @@ import threading
 
 import pytest
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 
 from jobs import control, runner, services, tickets
 from jobs.models import JobLane, JobRun, JobStatus
@@ -240,3 +241,30 @@ def test_ends_and_claims_across_two_limited_lanes_at_once_never_lose_an_end(no_c
         assert not errors, errors
         ended = JobRun.objects.filter(pk__in=[j.pk for j in ending if j is not None])
         assert [run.status for run in ended] == [JobStatus.SUCCESS] * 2
+
+
+def test_an_end_and_claim_take_a_savepoint_only_when_the_end_gave_back_a_lane_slot(no_cluster):
+    """The savepoint that keeps a deadlocked claim from failing the recorded end costs two
+    round trips per job; without a lane row held there is no deadlock, and no savepoint."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite claims hold no lane rows")
+
+    def end_and_claim() -> list[str]:
+        with transaction.atomic():
+            _steps()
+        ending = services.claim_next()
+        assert ending is not None
+        with transaction.atomic():
+            _steps()
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            services.finish(job=ending, status=JobStatus.SUCCESS)
+            assert services.claim_next() is not None
+        JobRun.objects.filter(status=JobStatus.RUNNING).update(status=JobStatus.SUCCESS)
+        return [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"]]
+
+    assert end_and_claim() == []
+    control.set_limit(lane="test-steps", limit=50)
+    assert len(end_and_claim()) == 2  # SAVEPOINT and RELEASE SAVEPOINT
+    # The lane row's lock ends with the transaction: the next one starts without it.
+    with transaction.atomic():
+        assert not control.holds_lane_row()
