@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 
-from bench.common import Context, Row, Table, median, sized, wait_for, wait_idle
+from bench.common import Context, Row, Table, median, settle_queue, sized, wait_for, wait_idle
 from bench.jobapp import marks
 
 # 1,000 (was 2,000; issue 17: the whole bench in 10 min): a run still takes seconds, and
@@ -107,6 +107,30 @@ def tracked_run(ctx: Context, n: int, *, many: bool = False) -> tuple[float, flo
 KINDS = ("raw", "tracked", "many", "saved")
 
 
+def one_worker_here(n: int) -> tuple[float, float]:
+    """Jobs/s of one worker draining ``n`` queued no-op jobs in this process, no cluster
+    running, and the database commands of one job (statements, BEGIN and COMMIT, as Django
+    logs them): the job system's own cost per job, which bounds what two workers reach."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from jobs import runner, services
+
+    def drain(count: int) -> int:
+        services.enqueue_many(requests=[services.JobRequest("bench-noop")] * count)
+        ran = 0
+        while ran < count:
+            ran += runner.run_next(drain_for=60.0, wait_for_due=0.0)
+        return ran
+
+    started = time.perf_counter()
+    rate = drain(n) / (time.perf_counter() - started)
+    with CaptureQueriesContext(connection) as queries:
+        counted = drain(100)
+    settle_queue()
+    return rate, len(queries.captured_queries) / counted
+
+
 def run(ctx: Context) -> list[Table]:
     n = sized(JOBS, 50)
     ctx.cluster()
@@ -129,6 +153,8 @@ def run(ctx: Context) -> list[Table]:
             rates[kind].append(rate)
             producers[kind].append(producer)
     raw, tracked, saved = (median(rates[k]) for k in ("raw", "tracked", "saved"))
+    ctx.stop_cluster()
+    here, trips = one_worker_here(n)
 
     def rounds(kind: str) -> str:
         pairs = zip(rates[kind], rates["raw"], strict=True)
@@ -165,7 +191,10 @@ def run(ctx: Context) -> list[Table]:
         f"{median(rates['many']):,.0f} jobs/s (a claim and an end, one transaction a job) "
         f"against {raw:,.0f} raw no-op tasks/s; enqueue one by one (a committed INSERT and a "
         f"live-store read) reaches {median(producers['tracked']):,.0f} jobs/s while the "
-        "cluster works."
+        f"cluster works. One worker alone (no cluster, in this process) runs {here:,.0f} "
+        f"no-op jobs/s, {1000 / here:.1f} ms a job with {trips:.1f} database commands "
+        "(statements, BEGIN and COMMIT): two workers on these two cores share them with the "
+        "database, the broker and the producer."
     )
     return [
         Table(
@@ -188,6 +217,14 @@ def run(ctx: Context) -> list[Table]:
                     "tracked", "enqueue", "one process enqueuing in a loop while the cluster works"
                 ),
                 producer_row("many", "enqueue_many", f"one call for {n:,} jobs"),
+                Row(
+                    figure="one worker in this process, no cluster",
+                    value=here,
+                    unit="jobs/s",
+                    anchor="raw async_task no-op, save=False (two workers)",
+                    anchor_value=raw,
+                    note=f"{1000 / here:.1f} ms a job, {trips:.1f} database commands a job",
+                ),
             ],
         )
     ]
