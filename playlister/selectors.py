@@ -24,6 +24,7 @@ from jobs.schedules import cron
 from jobs.schedules.present import from_now_text, when_text
 from jobs.schedules.services import is_enabled, zone
 from playlister.generations import format_duration
+from playlister.links import url_of
 from playlister.models import CustomPlaylist, ManagedPlaylist, Playlist, PlaylistTrack
 from playlister.windows import DAILY, WINDOWS, Window, window_title
 
@@ -54,6 +55,11 @@ class NextRun:
     at: datetime | None  # None: the schedule is disabled
     text: str
     from_now: str
+
+    @property
+    def url(self) -> str:
+        """Its row on the Schedules page."""
+        return f"{url_of('jobs:schedules')}#schedule-{self.schedule}"
 
 
 @dataclass
@@ -89,6 +95,44 @@ class Card:
     @property
     def active(self) -> bool:
         return self.job is not None and self.job.status in ACTIVE_STATUSES
+
+    # Its links (``playlister.links``: the page has ten of them per card).
+    @property
+    def poll_url(self) -> str:
+        return url_of("playlister:card", self.key)
+
+    @property
+    def generate_url(self) -> str:
+        return url_of("playlister:generate", self.key)
+
+    @property
+    def preview_url(self) -> str:
+        return url_of("playlister:preview", self.key)
+
+    @property
+    def latest_url(self) -> str:
+        return url_of("playlister:generation", self.latest.pk) if self.latest else ""
+
+    @property
+    def latest_job_url(self) -> str:
+        job_id = self.latest.job_id if self.latest else None
+        return url_of("jobs:detail", job_id) if job_id else ""
+
+    @property
+    def m3u_url(self) -> str:
+        return url_of("playlister:export-m3u", self.latest.pk) if self.latest else ""
+
+    @property
+    def csv_url(self) -> str:
+        return url_of("playlister:export-csv", self.latest.pk) if self.latest else ""
+
+    @property
+    def preview_page_url(self) -> str:
+        return url_of("playlister:generation", self.preview.pk) if self.preview else ""
+
+    @property
+    def job_url(self) -> str:
+        return url_of("jobs:detail", self.job.pk) if self.job else ""
 
     @property
     def job_is_preview(self) -> bool:
