@@ -1,9 +1,10 @@
 """Reads for the playlist pages: one card per managed playlist, a generation with its tracks,
 the difference from the previous one, a playlist's history, the genre and mood pickers.
 
-Every read is a fixed number of queries whatever the history's size: the cards cost six
-(managed and custom playlists, the latest generation and preview of each, schedules, active
-jobs) plus one live-store round trip.
+Every read is a fixed number of queries whatever the history's size: the cards cost five
+(custom playlists — none for a window's card alone —, managed playlists with the ids of
+their latest generation and preview, those generations, schedules, active jobs) plus one
+live-store round trip.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from playlister.windows import DAILY, WINDOWS, Window, window_title
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from zoneinfo import ZoneInfo
 
     from jobs.selectors import ProgressView
 
@@ -167,8 +169,11 @@ def _bare_cards(customs: list[CustomPlaylist]) -> list[Card]:
     return cards
 
 
-def _latest_generations(managed: list[ManagedPlaylist]) -> dict[int, tuple[int | None, int | None]]:
-    """Per managed playlist: the ids of its latest generation and latest preview."""
+def _managed_with_latest(
+    keys: list[str],
+) -> dict[str, tuple[ManagedPlaylist, int | None, int | None]]:
+    """The managed playlists of these keys, each with the ids of its latest generation and
+    of its latest preview, in one query."""
 
     def latest(dry_run: bool) -> Subquery:
         return Subquery(
@@ -177,12 +182,46 @@ def _latest_generations(managed: list[ManagedPlaylist]) -> dict[int, tuple[int |
             .values("id")[:1]
         )
 
-    rows = (
-        ManagedPlaylist.objects.filter(pk__in=[m.pk for m in managed])
-        .annotate(latest_id=latest(False), preview_id=latest(True))
-        .values_list("pk", "latest_id", "preview_id")
+    rows = ManagedPlaylist.objects.filter(key__in=keys).annotate(
+        latest_id=latest(False), preview_id=latest(True)
     )
-    return {pk: (latest_id, preview_id) for pk, latest_id, preview_id in rows}
+    return {m.key: (m, m.latest_id, m.preview_id) for m in rows}
+
+
+# What a card shows of a generation (not its details, which can be long).
+CARD_GENERATION_FIELDS = (
+    "id",
+    "managed_id",
+    "generated_at",
+    "track_count",
+    "duration_ms",
+    "job_id",
+)
+
+
+@dataclass
+class _NextAt:
+    after: datetime
+    at: datetime | None
+
+
+# Per cron expression and zone: the last next run computed, and after when. It holds for
+# any later moment before that run (none comes between), so the cards recompute it only
+# once it passed: croniter cost a millisecond per page for six schedules.
+_next_at_memo: dict[tuple[str, str], _NextAt] = {}
+
+
+def _next_at(expression: str, tz: ZoneInfo, now: datetime) -> datetime | None:
+    key = (expression, str(tz))
+    known = _next_at_memo.get(key)
+    if known is not None and known.after <= now and (known.at is None or now < known.at):
+        return known.at
+    upcoming = cron.runs_after(expression, tz, now, 1)
+    at = upcoming[0] if upcoming else None
+    if len(_next_at_memo) > 256:
+        _next_at_memo.clear()
+    _next_at_memo[key] = _NextAt(now, at)
+    return at
 
 
 def _next_runs(cards: list[Card], *, now: datetime) -> None:
@@ -199,8 +238,7 @@ def _next_runs(cards: list[Card], *, now: datetime) -> None:
             continue
         at: datetime | None = None
         if is_enabled(row):
-            upcoming = cron.runs_after(row.schedule.cron or "", tz, now, 1)
-            at = upcoming[0] if upcoming else None
+            at = _next_at(row.schedule.cron or "", tz, now)
         run = NextRun(
             schedule=row.name,
             label=row.label or row.name,
@@ -265,20 +303,20 @@ def cards(*, only: str | None = None, now: datetime | None = None) -> list[Card]
     """Every managed playlist's card (the five windows, then each custom playlist by name),
     or only the card ``only`` (a key)."""
     now = now or timezone.now()
-    customs = list(CustomPlaylist.objects.all())
-    found = _bare_cards(customs)
+    customs = CustomPlaylist.objects.all()
+    if only is not None and not only.startswith("custom:"):
+        customs = customs.none()  # a window's card (polled every second while it runs)
+    found = _bare_cards(list(customs))
     if only is not None:
         found = [c for c in found if c.key == only]
         if not found:
             return []
-    managed = {m.key: m for m in ManagedPlaylist.objects.filter(key__in=[c.key for c in found])}
-    generations = _latest_generations(list(managed.values()))
-    ids = [i for pair in generations.values() for i in pair if i is not None]
-    rows = Playlist.objects.in_bulk(ids)
+    managed = _managed_with_latest([c.key for c in found])
+    ids = [i for _, *pair in managed.values() for i in pair if i is not None]
+    rows = Playlist.objects.only(*CARD_GENERATION_FIELDS).in_bulk(ids)
     for card in found:
-        card.managed = managed.get(card.key)
-        if card.managed is not None:
-            latest_id, preview_id = generations.get(card.managed.pk, (None, None))
+        if card.key in managed:
+            card.managed, latest_id, preview_id = managed[card.key]
             card.latest = rows.get(latest_id) if latest_id else None
             card.preview = rows.get(preview_id) if preview_id else None
     _next_runs(found, now=now)
