@@ -152,6 +152,15 @@ class Playlist(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.generated_at:%Y-%m-%d %H:%M})"
 
+    def get_absolute_url(self) -> str:
+        """Its page (``playlister.links``: a generation's page lists twenty others)."""
+        return url_of("playlister:generation", self.pk)
+
+    @property
+    def job_url(self) -> str:
+        """The page of the job that made it; "" when none did."""
+        return url_of("jobs:detail", self.job_id) if self.job_id else ""
+
 
 class PlaylistTrack(models.Model):
     playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="tracks")
