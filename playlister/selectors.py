@@ -2,9 +2,9 @@
 the difference from the previous one, a playlist's history, the genre and mood pickers.
 
 Every read is a fixed number of queries whatever the history's size: the cards cost five
-(custom playlists — none for a window's card alone —, managed playlists with the ids of
-their latest generation and preview, those generations, schedules, active jobs) plus one
-live-store round trip.
+(the custom playlists — not for a window's card alone, nor when the caller read them —,
+the managed playlists with the ids of their latest generation and preview, those
+generations, schedules, active jobs) plus one live-store round trip.
 """
 
 from __future__ import annotations
@@ -299,14 +299,22 @@ def show_finished(card: Card, job_id: int) -> None:
         card.progress = job_selectors.progress_of(job)
 
 
-def cards(*, only: str | None = None, now: datetime | None = None) -> list[Card]:
+def cards(
+    *,
+    only: str | None = None,
+    now: datetime | None = None,
+    customs: list[CustomPlaylist] | None = None,
+) -> list[Card]:
     """Every managed playlist's card (the five windows, then each custom playlist by name),
-    or only the card ``only`` (a key)."""
+    or only the card ``only`` (a key). ``customs``: every custom playlist, when the caller
+    read them already (the page lists them too)."""
     now = now or timezone.now()
-    customs = CustomPlaylist.objects.all()
-    if only is not None and not only.startswith("custom:"):
-        customs = customs.none()  # a window's card (polled every second while it runs)
-    found = _bare_cards(list(customs))
+    if customs is None:
+        found_customs = CustomPlaylist.objects.all()
+        if only is not None and not only.startswith("custom:"):
+            found_customs = found_customs.none()  # a window's card (polled while it runs)
+        customs = list(found_customs)
+    found = _bare_cards(customs)
     if only is not None:
         found = [c for c in found if c.key == only]
         if not found:

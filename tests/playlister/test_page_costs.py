@@ -25,8 +25,9 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 # its tracks; the history (the session comes from the cache).
 GENERATION_QUERIES = 6
 # The user; the saved exclusions; then the cards: custom playlists, managed playlists with
-# their latest ids, those generations, schedules, active jobs; the custom playlists' table.
-PLAYLISTS_QUERIES = 8
+# their latest ids, those generations, schedules, active jobs (the custom playlists read
+# once, for the cards and their table).
+PLAYLISTS_QUERIES = 7
 # A window's card alone: no custom playlist to read.
 WINDOW_CARD_QUERIES = 5
 
