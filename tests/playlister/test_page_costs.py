@@ -167,3 +167,23 @@ def test_a_track_row_is_escaped_as_the_template_escaped_it(client_in) -> None:
     assert "sonic expansion (sounds like the others) · filled in" in row
     assert '<br><span class="relaxed">&lt;all&gt;</span>' in row
     assert "data-change" not in row  # the first generation: nothing to compare with
+
+
+def test_a_remembered_next_run_is_what_cron_says_at_any_later_moment() -> None:
+    from zoneinfo import ZoneInfo
+
+    from jobs.schedules import cron
+    from playlister.selectors import _next_at
+
+    tz = ZoneInfo("Europe/Berlin")
+    start = timezone.now().replace(second=0, microsecond=0)
+    moments = [start + timedelta(minutes=17 * n) for n in range(200)]  # across days
+    moments += [start - timedelta(days=1), start + timedelta(days=3)]  # back in time too
+    for expression in ("0 5 * * *", "30 */6 * * 1-5"):
+        for now in moments:
+            expected = cron.runs_after(expression, tz, now, 1)
+            assert _next_at(expression, tz, now) == (expected[0] if expected else None)
+            at = expected[0]
+            # Just before and at the run: the run itself, then the one after it.
+            assert _next_at(expression, tz, at - timedelta(microseconds=1)) == at
+            assert _next_at(expression, tz, at) == cron.runs_after(expression, tz, at, 1)[0]
