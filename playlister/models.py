@@ -7,6 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from playlister.links import url_of
+
 
 class Strategy(models.TextChoices):
     BALANCED = "balanced", "Balanced"
@@ -60,6 +62,19 @@ class CustomPlaylist(models.Model):
     def clean(self) -> None:
         if not self.genres and not self.moods:
             raise ValidationError("Choose at least one genre or mood.")
+
+    # Its links on the Playlists page (``playlister.links``).
+    @property
+    def edit_url(self) -> str:
+        return url_of("playlister:custom-edit", self.pk)
+
+    @property
+    def toggle_url(self) -> str:
+        return url_of("playlister:toggle", self.pk)
+
+    @property
+    def delete_url(self) -> str:
+        return url_of("playlister:delete", self.pk)
 
 
 class ManagedPlaylist(models.Model):
@@ -136,6 +151,15 @@ class Playlist(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.generated_at:%Y-%m-%d %H:%M})"
+
+    def get_absolute_url(self) -> str:
+        """Its page (``playlister.links``: a generation's page lists twenty others)."""
+        return url_of("playlister:generation", self.pk)
+
+    @property
+    def job_url(self) -> str:
+        """The page of the job that made it; "" when none did."""
+        return url_of("jobs:detail", self.job_id) if self.job_id else ""
 
 
 class PlaylistTrack(models.Model):

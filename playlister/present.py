@@ -4,16 +4,18 @@ rounded for people (two decimals), times in ``PLAYLISTER_TIME_ZONE``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from playlister.generations import format_duration
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from playlister.models import Playlist, PlaylistTrack
+    from playlister.models import Playlist
     from playlister.selectors import Difference
 
 POOLS = {
@@ -61,33 +63,74 @@ def parts_text(why: dict[str, Any]) -> str:
     return text
 
 
-def track_rows(tracks: list[PlaylistTrack], diff: Difference) -> list[dict[str, Any]]:
-    """A row per track, every cell's text computed here: a template resolves a dict's keys
-    several times faster than attributes and properties (200 rows, 11 cells)."""
+# One row of a generation's track table. Written here rather than in the template: the
+# page has 200 rows of 11 cells, and the template engine took 10 ms to render them where
+# formatting this string takes 1 (every value escaped as ``{{ }}`` escapes it).
+TRACK_ROW = (
+    '<tr data-key="{key}"{change}>\n'
+    '        <td data-label="#" class="num">{position}</td>\n'
+    '        <td data-label="Title">{title}{new}</td>\n'
+    '        <td data-label="Artist">{artist}</td>\n'
+    '        <td data-label="Album">{album}</td>\n'
+    '        <td data-label="Genres">{genres}</td>\n'
+    '        <td data-label="Rating">{rating}</td>\n'
+    '        <td data-label="Plays" class="num">{plays}</td>\n'
+    '        <td data-label="Last played">{last_played}</td>\n'
+    '        <td data-label="Length" class="num">{duration}</td>\n'
+    '        <td data-label="Score" class="num score">{score}</td>\n'
+    '        <td data-label="Why" class="why"><span class="parts">{parts}</span>'
+    "{pool}{relaxed}</td>\n"
+    "      </tr>"
+)
+NEW_BADGE = ' <span class="badge status-success">new</span>'
+
+
+def _why_extra(why: dict[str, Any]) -> tuple[str, str]:
+    """The Why cell after the score's parts: the pool and pick, what was relaxed."""
+    pool = POOLS.get(why.get("pool", ""), "")
+    pick = PICKS.get(why.get("pick", ""), "")
+    relaxed = str(why.get("relaxed", ""))
+    pool_html = ""
+    if pool:
+        pool_html = f'<br><span class="muted">{escape(pool)}'
+        pool_html += f" · {escape(pick)}</span>" if pick else "</span>"
+    relaxed_html = f'<br><span class="relaxed">{escape(relaxed)}</span>' if relaxed else ""
+    return pool_html, relaxed_html
+
+
+def track_rows(tracks: list[dict[str, Any]], diff: Difference) -> list[SafeString]:
+    """Each track's row of the table (``TRACK_ROW``), every cell's text computed here.
+    ``tracks``: ``selectors.tracks_of``."""
     compared = diff.previous is not None
+    added = diff.added
     rows = []
     for t in tracks:
-        why = t.why or {}
-        at = t.last_viewed_at
+        why = t["why"] or {}
+        at = t["last_viewed_at"]
+        key = t["rating_key"]
+        change = ("added" if key in added else "kept") if compared else ""
+        pool, relaxed = _why_extra(why)
         rows.append(
-            {
-                "key": t.rating_key,
-                "position": t.position,
-                "title": t.title,
-                "artist": t.artist,
-                "album": t.album,
-                "genres": ", ".join(t.genres or ([t.genre] if t.genre else [])),
-                "rating": rating_text(t.user_rating),
-                "plays": t.view_count,
-                "last_played": timezone.localtime(at).strftime("%Y-%m-%d") if at else "never",
-                "duration": track_time(t.duration_ms),
-                "score": score_text(t.score),
-                "parts": parts_text(why),
-                "pool": POOLS.get(why.get("pool", ""), ""),
-                "pick": PICKS.get(why.get("pick", ""), ""),
-                "relaxed": str(why.get("relaxed", "")),
-                "change": (("added" if t.rating_key in diff.added else "kept") if compared else ""),
-            }
+            SafeString(
+                TRACK_ROW.format(
+                    key=escape(key),
+                    change=f' data-change="{change}"' if change else "",
+                    position=t["position"],
+                    title=escape(t["title"]),
+                    new=NEW_BADGE if change == "added" else "",
+                    artist=escape(t["artist"]),
+                    album=escape(t["album"]),
+                    genres=escape(", ".join(t["genres"] or ([t["genre"]] if t["genre"] else []))),
+                    rating=escape(rating_text(t["user_rating"])),
+                    plays=t["view_count"],
+                    last_played=timezone.localtime(at).strftime("%Y-%m-%d") if at else "never",
+                    duration=track_time(t["duration_ms"]),
+                    score=score_text(t["score"]),
+                    parts=escape(parts_text(why)),
+                    pool=pool,
+                    relaxed=relaxed,
+                )
+            )
         )
     return rows
 

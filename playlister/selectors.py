@@ -1,9 +1,10 @@
 """Reads for the playlist pages: one card per managed playlist, a generation with its tracks,
 the difference from the previous one, a playlist's history, the genre and mood pickers.
 
-Every read is a fixed number of queries whatever the history's size: the cards cost six
-(managed and custom playlists, the latest generation and preview of each, schedules, active
-jobs) plus one live-store round trip.
+Every read is a fixed number of queries whatever the history's size: the cards cost five
+(the custom playlists — not for a window's card alone, nor when the caller read them —,
+the managed playlists with the ids of their latest generation and preview, those
+generations, schedules, active jobs) plus one live-store round trip.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from jobs.schedules import cron
 from jobs.schedules.present import from_now_text, when_text
 from jobs.schedules.services import is_enabled, zone
 from playlister.generations import format_duration
+from playlister.links import url_of
 from playlister.models import CustomPlaylist, ManagedPlaylist, Playlist, PlaylistTrack
 from playlister.windows import DAILY, WINDOWS, Window, window_title
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from zoneinfo import ZoneInfo
 
     from jobs.selectors import ProgressView
 
@@ -54,6 +57,11 @@ class NextRun:
     at: datetime | None  # None: the schedule is disabled
     text: str
     from_now: str
+
+    @property
+    def url(self) -> str:
+        """Its row on the Schedules page."""
+        return f"{url_of('jobs:schedules')}#schedule-{self.schedule}"
 
 
 @dataclass
@@ -90,6 +98,44 @@ class Card:
     def active(self) -> bool:
         return self.job is not None and self.job.status in ACTIVE_STATUSES
 
+    # Its links (``playlister.links``: the page has ten of them per card).
+    @property
+    def poll_url(self) -> str:
+        return url_of("playlister:card", self.key)
+
+    @property
+    def generate_url(self) -> str:
+        return url_of("playlister:generate", self.key)
+
+    @property
+    def preview_url(self) -> str:
+        return url_of("playlister:preview", self.key)
+
+    @property
+    def latest_url(self) -> str:
+        return url_of("playlister:generation", self.latest.pk) if self.latest else ""
+
+    @property
+    def latest_job_url(self) -> str:
+        job_id = self.latest.job_id if self.latest else None
+        return url_of("jobs:detail", job_id) if job_id else ""
+
+    @property
+    def m3u_url(self) -> str:
+        return url_of("playlister:export-m3u", self.latest.pk) if self.latest else ""
+
+    @property
+    def csv_url(self) -> str:
+        return url_of("playlister:export-csv", self.latest.pk) if self.latest else ""
+
+    @property
+    def preview_page_url(self) -> str:
+        return url_of("playlister:generation", self.preview.pk) if self.preview else ""
+
+    @property
+    def job_url(self) -> str:
+        return url_of("jobs:detail", self.job.pk) if self.job else ""
+
     @property
     def job_is_preview(self) -> bool:
         return self.job is not None and bool((self.job.params or {}).get("dry_run"))
@@ -123,8 +169,11 @@ def _bare_cards(customs: list[CustomPlaylist]) -> list[Card]:
     return cards
 
 
-def _latest_generations(managed: list[ManagedPlaylist]) -> dict[int, tuple[int | None, int | None]]:
-    """Per managed playlist: the ids of its latest generation and latest preview."""
+def _managed_with_latest(
+    keys: list[str],
+) -> dict[str, tuple[ManagedPlaylist, int | None, int | None]]:
+    """The managed playlists of these keys, each with the ids of its latest generation and
+    of its latest preview, in one query."""
 
     def latest(dry_run: bool) -> Subquery:
         return Subquery(
@@ -133,12 +182,46 @@ def _latest_generations(managed: list[ManagedPlaylist]) -> dict[int, tuple[int |
             .values("id")[:1]
         )
 
-    rows = (
-        ManagedPlaylist.objects.filter(pk__in=[m.pk for m in managed])
-        .annotate(latest_id=latest(False), preview_id=latest(True))
-        .values_list("pk", "latest_id", "preview_id")
+    rows = ManagedPlaylist.objects.filter(key__in=keys).annotate(
+        latest_id=latest(False), preview_id=latest(True)
     )
-    return {pk: (latest_id, preview_id) for pk, latest_id, preview_id in rows}
+    return {m.key: (m, m.latest_id, m.preview_id) for m in rows}
+
+
+# What a card shows of a generation (not its details, which can be long).
+CARD_GENERATION_FIELDS = (
+    "id",
+    "managed_id",
+    "generated_at",
+    "track_count",
+    "duration_ms",
+    "job_id",
+)
+
+
+@dataclass
+class _NextAt:
+    after: datetime
+    at: datetime | None
+
+
+# Per cron expression and zone: the last next run computed, and after when. It holds for
+# any later moment before that run (none comes between), so the cards recompute it only
+# once it passed: croniter cost a millisecond per page for six schedules.
+_next_at_memo: dict[tuple[str, str], _NextAt] = {}
+
+
+def _next_at(expression: str, tz: ZoneInfo, now: datetime) -> datetime | None:
+    key = (expression, str(tz))
+    known = _next_at_memo.get(key)
+    if known is not None and known.after <= now and (known.at is None or now < known.at):
+        return known.at
+    upcoming = cron.runs_after(expression, tz, now, 1)
+    at = upcoming[0] if upcoming else None
+    if len(_next_at_memo) > 256:
+        _next_at_memo.clear()
+    _next_at_memo[key] = _NextAt(now, at)
+    return at
 
 
 def _next_runs(cards: list[Card], *, now: datetime) -> None:
@@ -155,8 +238,7 @@ def _next_runs(cards: list[Card], *, now: datetime) -> None:
             continue
         at: datetime | None = None
         if is_enabled(row):
-            upcoming = cron.runs_after(row.schedule.cron or "", tz, now, 1)
-            at = upcoming[0] if upcoming else None
+            at = _next_at(row.schedule.cron or "", tz, now)
         run = NextRun(
             schedule=row.name,
             label=row.label or row.name,
@@ -217,24 +299,32 @@ def show_finished(card: Card, job_id: int) -> None:
         card.progress = job_selectors.progress_of(job)
 
 
-def cards(*, only: str | None = None, now: datetime | None = None) -> list[Card]:
+def cards(
+    *,
+    only: str | None = None,
+    now: datetime | None = None,
+    customs: list[CustomPlaylist] | None = None,
+) -> list[Card]:
     """Every managed playlist's card (the five windows, then each custom playlist by name),
-    or only the card ``only`` (a key)."""
+    or only the card ``only`` (a key). ``customs``: every custom playlist, when the caller
+    read them already (the page lists them too)."""
     now = now or timezone.now()
-    customs = list(CustomPlaylist.objects.all())
+    if customs is None:
+        found_customs = CustomPlaylist.objects.all()
+        if only is not None and not only.startswith("custom:"):
+            found_customs = found_customs.none()  # a window's card (polled while it runs)
+        customs = list(found_customs)
     found = _bare_cards(customs)
     if only is not None:
         found = [c for c in found if c.key == only]
         if not found:
             return []
-    managed = {m.key: m for m in ManagedPlaylist.objects.filter(key__in=[c.key for c in found])}
-    generations = _latest_generations(list(managed.values()))
-    ids = [i for pair in generations.values() for i in pair if i is not None]
-    rows = Playlist.objects.in_bulk(ids)
+    managed = _managed_with_latest([c.key for c in found])
+    ids = [i for _, *pair in managed.values() for i in pair if i is not None]
+    rows = Playlist.objects.only(*CARD_GENERATION_FIELDS).in_bulk(ids)
     for card in found:
-        card.managed = managed.get(card.key)
-        if card.managed is not None:
-            latest_id, preview_id = generations.get(card.managed.pk, (None, None))
+        if card.key in managed:
+            card.managed, latest_id, preview_id = managed[card.key]
             card.latest = rows.get(latest_id) if latest_id else None
             card.preview = rows.get(preview_id) if preview_id else None
     _next_runs(found, now=now)
@@ -247,6 +337,30 @@ def card_key_of(playlist: Playlist) -> str:
 
 
 # -- a generation ------------------------------------------------------------------------------
+# The columns a generation's page shows of each track. Rows come as dicts, not model
+# instances: building 200 instances (400 with the previous generation's) cost more than
+# the queries.
+TRACK_COLUMNS = (
+    "position", "rating_key", "title", "artist", "album", "genre", "genres", "score",
+    "user_rating", "view_count", "last_viewed_at", "duration_ms", "why",
+)  # fmt: skip
+
+
+def tracks_of(playlist: Playlist) -> list[dict[str, Any]]:
+    """A generation's tracks in order, each as the ``TRACK_COLUMNS`` its page shows."""
+    return list(
+        PlaylistTrack.objects.filter(playlist_id=playlist.pk)
+        .order_by("position")
+        .values(*TRACK_COLUMNS)
+    )
+
+
+@dataclass(frozen=True)
+class DroppedTrack:
+    artist: str
+    title: str
+
+
 @dataclass
 class Difference:
     """This generation against the one before it (a preview: against the latest one)."""
@@ -254,7 +368,7 @@ class Difference:
     previous: Playlist | None
     added: set[str] = field(default_factory=set)
     kept: set[str] = field(default_factory=set)
-    dropped: list[PlaylistTrack] = field(default_factory=list)
+    dropped: list[DroppedTrack] = field(default_factory=list)
 
 
 def previous_of(playlist: Playlist) -> Playlist | None:
@@ -268,20 +382,23 @@ def previous_of(playlist: Playlist) -> Playlist | None:
         earlier = earlier.filter(generated_at__lte=playlist.generated_at).exclude(
             generated_at=playlist.generated_at, id__gt=playlist.pk
         )
-    return earlier.order_by("-generated_at", "-id").first()
+    # Only what the page shows of it (its link and date): not its details.
+    return earlier.only("id", "generated_at").order_by("-generated_at", "-id").first()
 
 
-def difference(playlist: Playlist, tracks: list[PlaylistTrack]) -> Difference:
+def difference(playlist: Playlist, rating_keys: list[str]) -> Difference:
+    """``rating_keys``: this generation's tracks."""
     previous = previous_of(playlist)
     found = Difference(previous)
     if previous is None:
         return found
-    before = list(previous.tracks.order_by("position"))
-    now_keys = {t.rating_key for t in tracks}
-    before_keys = {t.rating_key for t in before}
+    before = PlaylistTrack.objects.filter(playlist_id=previous.pk).order_by("position")
+    rows = list(before.values_list("rating_key", "artist", "title"))
+    now_keys = set(rating_keys)
+    before_keys = {key for key, _, _ in rows}
     found.added = now_keys - before_keys
     found.kept = now_keys & before_keys
-    found.dropped = [t for t in before if t.rating_key not in now_keys]
+    found.dropped = [DroppedTrack(a, t) for key, a, t in rows if key not in now_keys]
     return found
 
 

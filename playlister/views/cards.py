@@ -37,10 +37,11 @@ def page_context(
     *, form: CustomPlaylistForm | None = None, exclusions_form: ExclusionsForm | None = None
 ) -> dict[str, Any]:
     rules = exclusions.current_rules()
+    customs = list(CustomPlaylist.objects.all())
     return {
-        "cards": selectors.cards(),
+        "cards": selectors.cards(customs=customs),
         "form": form or CustomPlaylistForm(),
-        "customs": CustomPlaylist.objects.all(),
+        "customs": customs,
         "exclusions_form": exclusions_form or ExclusionsForm.for_rules(rules),
         "rules": rules,
         "suggested": exclusions.SUGGESTED,

@@ -31,8 +31,8 @@ def _generation(pk: int) -> Playlist:
 @require_GET
 def generation(request: HttpRequest, pk: int) -> HttpResponse:
     playlist = _generation(pk)
-    tracks = list(playlist.tracks.order_by("position"))
-    diff = selectors.difference(playlist, tracks)
+    tracks = selectors.tracks_of(playlist)
+    diff = selectors.difference(playlist, [t["rating_key"] for t in tracks])
     managed = playlist.managed
     context = {
         "playlist": playlist,
