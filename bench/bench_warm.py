@@ -118,10 +118,12 @@ def _closest(times: list[float], limit: int) -> float:
 
 
 def run(ctx: Context) -> list[Table]:
-    rows = [
-        *_case(ctx, artists=sized(600, 40), limit=None),
-        *_case(ctx, artists=sized(60, 10), limit=LIMIT),
-    ]
+    # The limited case first: the limiter's ring is the provider's, shared by both cases,
+    # and after the unlimited case's 75 requests/s the limited one would first wait out
+    # their last window (0.5 s of a 12 s run in the scaled mode) — a wait the limit itself
+    # does not cause.
+    limited = _case(ctx, artists=sized(60, 10), limit=LIMIT)
+    rows = [*_case(ctx, artists=sized(600, 40), limit=None), *limited]
     return [
         Table(
             bench="warm",
