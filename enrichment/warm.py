@@ -243,7 +243,10 @@ def warm_items(
                 progress.advance(1, source="cached")
             else:
                 _count(outcome, result, writer, progress, cancel)
-        save()
+            # After each item, not once per drain: a drain that stored a batch midway and
+            # then buffered its next items left no checkpoint at that batch — a run could
+            # reach its end with no checkpoint since its start.
+            save()
 
     def save() -> None:
         # Only over items counted *and* stored: what the buffer holds is not done yet.

@@ -16,6 +16,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from enrichment.cache_writer import WRITE_BATCH
 from enrichment.fakes import Library
 from enrichment.models import AlbumCache, ArtistCache
 from enrichment.warm import warm_album_cache, warm_artist_cache
@@ -23,6 +24,7 @@ from jobs import maintenance, services
 from jobs.cancel import CancelEvent
 from jobs.checkpoint import Checkpoint, resumed_text
 from jobs.models import JobRun, JobStatus
+from jobs.progress import NullProgress
 from jobs.runner import execute, run_direct
 from tests.cluster import manage, wait_for
 from tests.enrichment.helpers import configure, env_for, library_of, start
@@ -79,7 +81,8 @@ def test_a_stopped_warm_goes_on_from_its_cursor(cluster_factory, stop):
         job_id = services.enqueue(
             job_type="cache-warm", params={"concurrency": 2, "skip_cached": False}
         ).pk
-        wait_for(lambda: checkpointed(job_id, 60), timeout=90, what="a checkpoint at 60")
+        seen = wait_for(lambda: checkpointed(job_id, 60), timeout=90, what="a checkpoint at 60")
+        seen_status = JobRun.objects.values_list("status", flat=True).get(pk=job_id)
         if stop == "sigkill":
             cluster.kill()
         else:
@@ -88,8 +91,12 @@ def test_a_stopped_warm_goes_on_from_its_cursor(cluster_factory, stop):
         row = JobRun.objects.get(pk=job_id)
         saved = Checkpoint.from_json(row.checkpoint)
         assert saved is not None
+        ended_early = (
+            f"the warm was {seen_status} when its checkpoint at {seen.current} was seen, "
+            f"{len(artists_asked(fakes))} artists asked of Last.fm"
+        )
         if stop == "sigkill":
-            assert row.status == JobStatus.RUNNING  # nobody recorded its end
+            assert row.status == JobStatus.RUNNING, ended_early  # nobody recorded its end
             assert maintenance.rescue_lost_jobs().requeued == 1
         else:
             assert (row.status, row.attempt) == (JobStatus.QUEUED, 0)  # the stop used none
@@ -288,3 +295,30 @@ def test_an_album_warm_resumes_after_the_last_album_it_stored(settings, params):
     assert saved is not None
     where = f"{saved.current}/{len(library.albums)}"
     assert resumed_text(job.checkpoint) == f"resumed from {where} of #{stopped.pk}"
+
+
+class Checkpoints(NullProgress):
+    """A listener that keeps what each checkpoint says was done."""
+
+    def __init__(self) -> None:
+        self.done: list[int] = []
+
+    def checkpoint(self, cursor: object) -> None:
+        self.done.append(int(cursor["done"]))  # type: ignore[index]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_stored_batch_leaves_a_checkpoint(settings):
+    """Four threads finish artists out of order, so one count of the finished ones often
+    takes several at once — a batch stored midway must still leave its checkpoint (it was
+    taken only at the end of such a count: a run could go from start to end without one)."""
+    library = library_of(ARTISTS, seed=5)
+    with start(library) as fakes:
+        configure(settings, fakes, PLAYLISTER_SPOTIFY_CLIENT_ID="")
+        listener = Checkpoints()
+        result = warm_artist_cache(concurrency=4, skip_cached=False, progress=listener)
+    batches = result.written // WRITE_BATCH
+    assert batches >= 3
+    # Each stored batch moved the checkpoint on within the next few items, before the next
+    # batch: as many distinct checkpoints as batches at least.
+    assert len(set(listener.done)) >= batches, (batches, sorted(set(listener.done)))
