@@ -242,11 +242,14 @@ def warm_items(
                 result.cached += 1
                 progress.advance(1, source="cached")
             else:
+                stored = result.written
                 _count(outcome, result, writer, progress, cancel)
-            # After each item, not once per drain: a drain that stored a batch midway and
-            # then buffered its next items left no checkpoint at that batch — a run could
-            # reach its end with no checkpoint since its start.
-            save()
+                if result.written != stored:
+                    # A batch stored midway through the ready items: its checkpoint now,
+                    # before the next ones buffer (once per drain, a run could reach its
+                    # end without a checkpoint since its start).
+                    save()
+        save()
 
     def save() -> None:
         # Only over items counted *and* stored: what the buffer holds is not done yet.
