@@ -42,4 +42,9 @@ def url_of(name: str, arg: object = _NO_ARG) -> str:
     before, after = _pattern(name, arg is not _NO_ARG, get_script_prefix(), urlconf)
     if arg is _NO_ARG:
         return before
-    return f"{before}{quote(str(arg), safe=_SAFE)}{after}"
+    text = str(arg)
+    if not text or "/" in text:
+        # No path segment (what every converter here matches): ``reverse`` refuses it, and
+        # so must this, rather than link somewhere else.
+        return reverse(name, urlconf=urlconf, args=[arg])
+    return f"{before}{quote(text, safe=_SAFE)}{after}"

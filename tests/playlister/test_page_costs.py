@@ -10,8 +10,10 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse, set_script_prefix
+from django.urls import NoReverseMatch, reverse, set_script_prefix
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jobs import services as job_services
 from playlister.links import url_of
@@ -136,6 +138,20 @@ def test_links_are_what_reverse_makes(name: str, arg: object, prefix: str) -> No
             assert url_of(name, arg) == reverse(name, args=[arg])
     finally:
         set_script_prefix("/")
+
+
+@given(key=st.text(max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_a_card_link_is_what_reverse_makes_of_any_key_or_refused_like_it(key: str) -> None:
+    """Junk keys (Unicode, spaces, quotes, percent signs, slashes, nothing): the same link
+    as ``reverse``, or the same refusal."""
+    try:
+        expected = reverse("playlister:card", args=[key])
+    except NoReverseMatch:
+        with pytest.raises(NoReverseMatch):
+            url_of("playlister:card", key)
+    else:
+        assert url_of("playlister:card", key) == expected
 
 
 def test_a_track_row_is_escaped_as_the_template_escaped_it(client_in) -> None:
